@@ -1,0 +1,94 @@
+#include "common/fs.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+
+namespace reaper::fs {
+
+namespace {
+
+Result<std::string> read_fd(int fd, const std::string& path, size_t max_size) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read `{}`", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_size)
+      return make_error("read `{}`: larger than {} bytes", path, max_size);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::string& path, size_t max_size) {
+  return read_file_at(AT_FDCWD, path, max_size);
+}
+
+Result<std::string> read_file_at(int dirfd, const std::string& name, size_t max_size) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return sys_error("open `{}`", name);
+  return read_fd(fd.get(), name, max_size);
+}
+
+Status write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("write");
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Status write_file_atomic_at(int dirfd, const std::string& name, std::string_view data,
+                            mode_t mode) {
+  std::string tmp = fmt::format(".{}.tmp{}", name, ::getpid());
+  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                       mode));
+  if (!fd) return sys_error("create `{}`", tmp);
+  if (auto st = write_all(fd.get(), data); !st) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return std::move(st).error().wrap(fmt::format("`{}`", tmp));
+  }
+  fd.reset();
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) {
+    auto err = sys_error("rename `{}` to `{}`", tmp, name);
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return err;
+  }
+  return {};
+}
+
+Status mkdir_p(const std::string& path, mode_t mode) {
+  if (path.empty()) return make_error("mkdir: empty path");
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    std::string part = path.substr(0, pos);
+    if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir `{}`", part);
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) return sys_error("stat `{}`", path);
+  if (!S_ISDIR(st.st_mode)) return make_error("mkdir `{}`: exists and is not a directory", path);
+  return {};
+}
+
+Result<UniqueFd> open_dir(const std::string& path) { return open_dir_at(AT_FDCWD, path); }
+
+Result<UniqueFd> open_dir_at(int dirfd, const std::string& name) {
+  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return sys_error("open directory `{}`", name);
+  return fd;
+}
+
+}  // namespace reaper::fs

@@ -1,0 +1,34 @@
+#pragma once
+// Small file helpers. Paths are quoted in backticks in every message.
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+#include "common/fd.h"
+
+namespace reaper::fs {
+
+// Reads a whole file (refuses files larger than max_size).
+Result<std::string> read_file(const std::string& path, size_t max_size = 16 << 20);
+Result<std::string> read_file_at(int dirfd, const std::string& name, size_t max_size = 16 << 20);
+
+// Writes `data` to `dir/name` atomically: a temp file in the same directory,
+// fsync-free (state lives on tmpfs), then rename over the target. The
+// directory is given as an fd so that no path component is re-resolved.
+Status write_file_atomic_at(int dirfd, const std::string& name, std::string_view data,
+                            mode_t mode = 0600);
+
+// Writes all of `data` to fd, retrying on EINTR and short writes.
+Status write_all(int fd, std::string_view data);
+
+// Creates a directory and its parents (mode for the ones it creates).
+Status mkdir_p(const std::string& path, mode_t mode = 0700);
+
+// Opens a directory without following a symlink at its last component.
+Result<UniqueFd> open_dir(const std::string& path);
+Result<UniqueFd> open_dir_at(int dirfd, const std::string& name);
+
+}  // namespace reaper::fs

@@ -1,0 +1,80 @@
+// One executable, several names: dispatch on basename(argv[0]) through a
+// table; `reaper <personality> args...` does the same, busybox style.
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <string_view>
+
+#include "personalities.h"
+#include "version.h"
+
+namespace {
+
+struct Personality {
+  std::string_view name;
+  int (*main)(reaper::Args);
+  std::string_view summary;
+};
+
+constexpr Personality personalities[] = {
+    {"containerd-shim-reaper-v2", reaper::shim_main, "containerd shim v2 (io.containerd.reaper.v2)"},
+    {"reaper-runtime", reaper::runtime_main, "OCI-runtime-style command line"},
+    {"reaper-monitor", reaper::monitor_main, "parent of one workload process (internal)"},
+};
+
+std::string_view base_name(std::string_view path) {
+  auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+void print_version() {
+  fmt::print("reaper version {}\ncommit: {}\nbuilt: {}\nlibc: {}\n", reaper::build::version,
+             reaper::build::commit, reaper::build::date, reaper::build::libc);
+}
+
+void print_usage(std::FILE* out) {
+  fmt::print(out,
+             "usage: reaper <personality> [args...]\n"
+             "       reaper --version | --help\n\n"
+             "The same executable answers to each personality's name (symlinks):\n");
+  for (const auto& p : personalities) fmt::print(out, "  {:<27} {}\n", p.name, p.summary);
+}
+
+const Personality* find(std::string_view name) {
+  for (const auto& p : personalities)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  reaper::Args args(argv, static_cast<size_t>(argc));
+  std::string_view self = args.empty() ? "reaper" : base_name(args[0]);
+
+  if (const auto* p = find(self)) return p->main(args);
+
+  if (self != "reaper") {
+    fmt::print(stderr, "reaper: unknown name `{}`\n", self);
+    print_usage(stderr);
+    return 2;
+  }
+  if (args.size() < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  std::string_view first = args[1];
+  if (first == "--version" || first == "-v" || first == "version") {
+    print_version();
+    return 0;
+  }
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  if (const auto* p = find(first)) return p->main(args.subspan(1));
+  fmt::print(stderr, "reaper: unknown personality `{}`\n", first);
+  print_usage(stderr);
+  return 2;
+}
