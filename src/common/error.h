@@ -98,22 +98,27 @@ using Status = Result<void>;
 
 }  // namespace reaper
 
+#define REAPER_CONCAT_(a, b) a##b
+#define REAPER_CONCAT(a, b) REAPER_CONCAT_(a, b)
+
 // Evaluates a Result expression; on error returns the error from the calling
 // function, otherwise yields the value. Uses a statement expression (GCC and
-// Clang) so that call sites stay one line.
-#define REAPER_TRY(expr)                           \
-  ({                                               \
-    auto&& reaper_try_r_ = (expr);                 \
-    if (!reaper_try_r_.ok())                       \
-      return std::move(reaper_try_r_).error();     \
-    std::move(reaper_try_r_).value();              \
+// Clang) so that call sites stay one line; the temporary's name is unique per
+// use so that calls nest.
+#define REAPER_TRY(expr) REAPER_TRY_IMPL_(expr, REAPER_CONCAT(reaper_try_r_, __COUNTER__))
+#define REAPER_TRY_IMPL_(expr, r)          \
+  ({                                       \
+    auto&& r = (expr);                     \
+    if (!r.ok()) return std::move(r).error(); \
+    std::move(r).value();                  \
   })
 
 // Like REAPER_TRY, adding context to the error on the way up.
-#define REAPER_TRY_CTX(expr, ...)                                              \
-  ({                                                                           \
-    auto&& reaper_try_r_ = (expr);                                             \
-    if (!reaper_try_r_.ok())                                                   \
-      return std::move(reaper_try_r_).error().wrap(fmt::format(__VA_ARGS__));  \
-    std::move(reaper_try_r_).value();                                          \
+#define REAPER_TRY_CTX(expr, ...) \
+  REAPER_TRY_CTX_IMPL_(expr, REAPER_CONCAT(reaper_try_r_, __COUNTER__), __VA_ARGS__)
+#define REAPER_TRY_CTX_IMPL_(expr, r, ...)                               \
+  ({                                                                     \
+    auto&& r = (expr);                                                   \
+    if (!r.ok()) return std::move(r).error().wrap(fmt::format(__VA_ARGS__)); \
+    std::move(r).value();                                                \
   })

@@ -1,13 +1,8 @@
-#include <fmt/format.h>
-
+#include "monitor/monitor.h"
 #include "personalities.h"
 
 namespace reaper {
 
-int monitor_main(Args args) {
-  (void)args;
-  fmt::print(stderr, "monitor: not implemented in this build\n");
-  return 1;
-}
+int monitor_main(Args args) { return monitor::run(args); }
 
 }  // namespace reaper

@@ -1,0 +1,78 @@
+#include "monitor/control.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <charconv>
+
+namespace reaper::monitor {
+
+namespace {
+
+Result<sockaddr_un> address_at(int dirfd) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  auto path = fmt::format("/proc/self/fd/{}/{}", dirfd, socket_name);
+  if (path.size() >= sizeof addr.sun_path) return make_error("socket path `{}` too long", path);
+  path.copy(addr.sun_path, path.size());
+  return addr;
+}
+
+}  // namespace
+
+Result<std::string> request(int dirfd, std::string_view message) {
+  auto addr = REAPER_TRY(address_at(dirfd));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) return sys_error("socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    if (errno == ENOENT || errno == ECONNREFUSED)
+      return errno_error(ESRCH, "the process's monitor is not running");
+    return sys_error("connect to monitor");
+  }
+  if (::send(fd.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0)
+    return sys_error("send `{}` to monitor", message);
+  char buf[max_message];
+  ssize_t n = 0;
+  do {
+    n = ::recv(fd.get(), buf, sizeof buf, 0);  // blocks until the monitor answers
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return sys_error("read reply of monitor");
+  if (n == 0) return errno_error(ESRCH, "monitor exited without replying to `{}`", message);
+  return parse_reply(std::string_view(buf, static_cast<size_t>(n)));
+}
+
+Result<UniqueFd> listen_at(int dirfd) {
+  auto addr = REAPER_TRY(address_at(dirfd));
+  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) return sys_error("socket");
+  ::unlinkat(dirfd, socket_name, 0);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("bind `{}`", socket_name);
+  if (::listen(fd.get(), 64) < 0) return sys_error("listen on `{}`", socket_name);
+  return fd;
+}
+
+std::string ok_reply(std::string_view data) {
+  return data.empty() ? std::string("ok") : fmt::format("ok {}", data);
+}
+
+std::string err_reply(const Error& e) {
+  return fmt::format("err {} {}", e.err(), e.message());
+}
+
+Result<std::string> parse_reply(std::string_view reply) {
+  if (reply == "ok") return std::string();
+  if (reply.starts_with("ok ")) return std::string(reply.substr(3));
+  if (reply.starts_with("err ")) {
+    reply.remove_prefix(4);
+    int err = 0;
+    auto [p, ec] = std::from_chars(reply.data(), reply.data() + reply.size(), err);
+    std::string_view msg = reply.substr(static_cast<size_t>(p - reply.data()));
+    if (!msg.empty() && msg[0] == ' ') msg.remove_prefix(1);
+    if (ec != std::errc()) err = 0;
+    return Error(err, std::string(msg));
+  }
+  return make_error("unexpected reply from monitor: `{}`", reply.substr(0, 80));
+}
+
+}  // namespace reaper::monitor

@@ -1,0 +1,457 @@
+#include "monitor/monitor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/fs.h"
+#include "monitor/child.h"
+#include "monitor/control.h"
+#include "monitor/options.h"
+#include "monitor/stdio.h"
+#include "common/config.h"
+#include "oci/spec.h"
+#include "overlay/overlay.h"
+#include "process/proc.h"
+#include "state/record.h"
+#include "state/store.h"
+
+extern char** environ;  // read once in run() and passed down
+
+namespace reaper::monitor {
+
+namespace {
+
+constexpr int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+class Monitor {
+ public:
+  Monitor(Options o, const char* const* envp) : o_(std::move(o)), envp_(envp) {}
+
+  // Everything up to "created"; on error nothing of the workload remains.
+  Status setup();
+  void report(std::string_view line);
+  [[nodiscard]] pid_t pid() const { return child_.pid; }
+  // The event loop; returns when the workload has exited and all is recorded.
+  void loop();
+
+ private:
+  Status open_dirs();
+  Result<oci::Process> load_process();
+  Status enter_overlay();
+  Status block_signals();
+  Status write_state_record();
+
+  void on_signals();
+  void on_accept();
+  void on_request(int conn);
+  void on_exec_report();
+  void on_relay(int from, int to);
+  std::string handle(std::string_view request, int conn, bool& keep);
+  std::string do_kill(std::string_view args);
+  std::string do_resize(std::string_view args);
+  std::string do_start(int conn, bool& keep);
+
+  void reap();
+  void finish();
+  void kill_descendants();
+  void kill_exec_processes();
+  void drain_terminal();
+  void log(const Error& e);
+
+  Status add(int fd, uint32_t events = EPOLLIN);
+  void remove(int fd);
+  void reply(int conn, std::string_view text);
+
+  Options o_;
+  std::optional<oci::Process> process_;
+  oci::Spec spec_;
+  std::optional<NodeConfig> config_;
+  const char* const* envp_;
+  UniqueFd dir_;        // this process's state directory
+  UniqueFd epoll_;
+  UniqueFd signals_;
+  UniqueFd listener_;
+  Stdio stdio_;
+  Child child_;
+  std::map<int, UniqueFd> conns_;
+  int pending_start_ = -1;      // connection waiting for the exec result
+  bool started_ = false;
+  bool exited_ = false;
+  state::ExitRecord exit_;
+};
+
+Status Monitor::open_dirs() {
+  auto store = REAPER_TRY(state::Store::open(o_.root));
+  dir_ = REAPER_TRY(store.open_dir(o_.id));
+  if (!o_.exec_id.empty()) {
+    auto exec_dir = REAPER_TRY(fs::open_dir_at(dir_.get(), "exec"));
+    dir_ = REAPER_TRY(fs::open_dir_at(exec_dir.get(), o_.exec_id));
+  }
+  return {};
+}
+
+// The init process comes from the bundle's config.json; an exec from its
+// process.json (the container's spec still gives the overlay its mounts).
+Result<oci::Process> Monitor::load_process() {
+  spec_ = REAPER_TRY(oci::load_spec(o_.bundle));
+  if (o_.exec_id.empty()) {
+    if (!spec_.process) return make_error("{}/config.json: process: missing", o_.bundle);
+    return *spec_.process;
+  }
+  auto text = REAPER_TRY(fs::read_file_at(dir_.get(), "process.json"));
+  return oci::parse_process(text, "process.json");
+}
+
+// Enters the group's shared overlay view (creating it first if needed). After
+// the FIFOs were opened: a FIFO opened through overlayfs would be another pipe.
+Status Monitor::enter_overlay() {
+  if (o_.overlay_group.empty()) return {};
+  config_ = REAPER_TRY(load_node_config(envp_));
+  return overlay::enter(*config_, o_.overlay_group, spec_, o_.id);
+}
+
+Status Monitor::block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (int s : forwarded_signals) sigaddset(&set, s);
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) < 0) return sys_error("sigprocmask");
+  signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals_) return sys_error("signalfd");
+  ::signal(SIGPIPE, SIG_IGN);
+  return {};
+}
+
+// Written once the workload exists, before "created" is reported.
+Status Monitor::write_state_record() {
+  state::ProcessRecord r;
+  r.id = o_.id;
+  r.exec_id = o_.exec_id;
+  r.bundle = o_.bundle;
+  r.pid = child_.pid;
+  r.monitor_pid = ::getpid();
+  r.monitor_start = REAPER_TRY(proc::read_stat(r.monitor_pid)).start_time;
+  r.created_ns = state::now_ns();
+  r.terminal = process_->terminal;
+  r.stdin_path = o_.stdin_path;
+  r.stdout_path = o_.stdout_path;
+  r.stderr_path = o_.stderr_path;
+  r.overlay_group = o_.overlay_group;
+  r.annotations = spec_.annotations;
+  return fs::write_file_atomic_at(dir_.get(), "state.json", state::to_json(r));
+}
+
+Status Monitor::setup() {
+  // The workload must not keep the report pipe open past its exec.
+  ::fcntl(o_.sync_fd, F_SETFD, FD_CLOEXEC);
+  if (::setsid() < 0) return sys_error("setsid");
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_error("become child subreaper");
+  REAPER_TRY(open_dirs());
+  REAPER_TRY(block_signals());
+  process_ = REAPER_TRY(load_process());
+  listener_ = REAPER_TRY(listen_at(dir_.get()));
+  stdio_ = REAPER_TRY(setup_stdio(o_, *process_));
+  REAPER_TRY(detach_own_stdio());
+  REAPER_TRY(enter_overlay());
+  child_ = REAPER_TRY_CTX(spawn_child(*process_, stdio_), "start the workload");
+  // The workload has its copies; the monitor keeps only its holds.
+  stdio_.in.reset();
+  stdio_.out.reset();
+  stdio_.err.reset();
+  REAPER_TRY(write_state_record());
+
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!epoll_) return sys_error("epoll_create1");
+  REAPER_TRY(add(signals_.get()));
+  REAPER_TRY(add(listener_.get()));
+  if (stdio_.master && stdio_.relay_out) REAPER_TRY(add(stdio_.master.get()));
+  if (stdio_.master && stdio_.relay_in) REAPER_TRY(add(stdio_.relay_in.get()));
+  return {};
+}
+
+void Monitor::report(std::string_view line) {
+  (void)fs::write_all(o_.sync_fd, fmt::format("{}\n", line));
+  ::close(o_.sync_fd);
+}
+
+Status Monitor::add(int fd, uint32_t events) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) return sys_error("epoll_ctl add");
+  return {};
+}
+
+void Monitor::remove(int fd) { ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+
+void Monitor::log(const Error& e) {
+  UniqueFd fd(::openat(dir_.get(), "monitor.log",
+                       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd) (void)fs::write_all(fd.get(), fmt::format("reaper-monitor: {}\n", e.what()));
+}
+
+void Monitor::loop() {
+  epoll_event events[16];
+  while (!exited_) {
+    int n = ::epoll_wait(epoll_.get(), events, 16, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      log(sys_error("epoll_wait"));
+      break;
+    }
+    for (int i = 0; i < n && !exited_; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == signals_.get()) on_signals();
+      else if (fd == listener_.get()) on_accept();
+      else if (fd == child_.report.get()) on_exec_report();
+      else if (stdio_.master && fd == stdio_.master.get()) on_relay(fd, stdio_.relay_out.get());
+      else if (stdio_.relay_in && fd == stdio_.relay_in.get()) on_relay(fd, stdio_.master.get());
+      else if (conns_.count(fd) != 0) on_request(fd);
+    }
+  }
+  finish();
+}
+
+void Monitor::on_signals() {
+  signalfd_siginfo si{};
+  while (::read(signals_.get(), &si, sizeof si) == sizeof si) {
+    int sig = static_cast<int>(si.ssi_signo);
+    if (sig == SIGCHLD) continue;
+    if (!exited_) ::kill(child_.pid, sig);  // forwarded to the workload
+  }
+  reap();
+}
+
+// Reaps every child that has exited; the workload's exit ends the loop.
+void Monitor::reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (pid != child_.pid) continue;  // an orphan reparented to us
+    exited_ = true;
+    exit_.exited_ns = state::now_ns();
+    if (WIFSIGNALED(status)) {
+      exit_.status = 128 + WTERMSIG(status);
+      exit_.reason = started_ ? "signaled" : "killed-before-start";
+    } else {
+      exit_.status = WEXITSTATUS(status);
+      exit_.reason = "exited";
+    }
+  }
+}
+
+void Monitor::on_accept() {
+  for (;;) {
+    UniqueFd conn(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!conn) return;
+    int fd = conn.get();
+    if (add(fd).ok()) conns_.emplace(fd, std::move(conn));
+  }
+}
+
+void Monitor::reply(int conn, std::string_view text) {
+  ::send(conn, text.data(), text.size(), MSG_NOSIGNAL);
+  remove(conn);
+  conns_.erase(conn);
+}
+
+void Monitor::on_request(int conn) {
+  char buf[max_message];
+  ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+  if (n < 0 && errno == EAGAIN) return;
+  if (n <= 0) {
+    remove(conn);
+    conns_.erase(conn);
+    return;
+  }
+  bool keep = false;
+  std::string answer = handle(std::string_view(buf, static_cast<size_t>(n)), conn, keep);
+  if (!keep) reply(conn, answer);
+}
+
+std::string Monitor::handle(std::string_view request, int conn, bool& keep) {
+  auto space = request.find(' ');
+  std::string_view verb = request.substr(0, space);
+  std::string_view args = space == std::string_view::npos ? "" : request.substr(space + 1);
+  if (verb == "start") return do_start(conn, keep);
+  if (verb == "kill") return do_kill(args);
+  if (verb == "resize") return do_resize(args);
+  if (verb == "close-stdin") {
+    stdio_.stdin_hold.reset();
+    return ok_reply();
+  }
+  return err_reply(errno_error(EINVAL, "unknown request `{}`", verb));
+}
+
+std::string Monitor::do_start(int conn, bool& keep) {
+  if (started_) return err_reply(errno_error(EBUSY, "the process was already started"));
+  if (exited_) return err_reply(errno_error(ESRCH, "the process has already exited"));
+  if (auto st = fs::write_file_atomic_at(dir_.get(), "started", ""); !st)
+    return err_reply(st.error());
+  started_ = true;
+  char go = 'G';
+  if (::write(child_.start.get(), &go, 1) != 1) return err_reply(sys_error("release workload"));
+  child_.start.reset();
+  if (auto st = add(child_.report.get()); !st) return err_reply(st.error());
+  pending_start_ = conn;
+  keep = true;
+  return {};
+}
+
+// The exec result: EOF means exec succeeded; otherwise "E<code> <message>".
+void Monitor::on_exec_report() {
+  char buf[4096];
+  ssize_t n = ::read(child_.report.get(), buf, sizeof buf);
+  if (n < 0 && errno == EAGAIN) return;
+  std::string answer = ok_reply(std::to_string(child_.pid));
+  if (n > 0) {
+    std::string_view msg(buf, static_cast<size_t>(n));
+    auto space = msg.find(' ');
+    int code = 0;
+    std::from_chars(msg.data() + 1, msg.data() + std::min(space, msg.size()), code);
+    msg = space == std::string_view::npos ? msg : msg.substr(space + 1);
+    answer = err_reply(errno_error(ENOEXEC, "{}", msg));
+    exit_.reason = "exec-failed";
+  }
+  remove(child_.report.get());
+  child_.report.reset();
+  if (pending_start_ >= 0) reply(pending_start_, answer);
+  pending_start_ = -1;
+}
+
+std::string Monitor::do_kill(std::string_view args) {
+  auto space = args.find(' ');
+  auto sig = oci::parse_signal(args.substr(0, space));
+  if (!sig) return err_reply(sig.error());
+  bool all = space != std::string_view::npos && args.substr(space + 1) == "1";
+  if (exited_) return err_reply(errno_error(ESRCH, "process already finished"));
+  if (all) {
+    for (pid_t p : proc::descendants(::getpid())) ::kill(p, *sig);
+    return ok_reply();
+  }
+  if (::kill(child_.pid, *sig) < 0) return err_reply(sys_error("kill {}", child_.pid));
+  return ok_reply();
+}
+
+std::string Monitor::do_resize(std::string_view args) {
+  if (!stdio_.master) return err_reply(errno_error(ENOTTY, "the process has no terminal"));
+  unsigned cols = 0;
+  unsigned rows = 0;
+  auto space = args.find(' ');
+  if (space == std::string_view::npos ||
+      std::from_chars(args.data(), args.data() + space, cols).ec != std::errc() ||
+      std::from_chars(args.data() + space + 1, args.data() + args.size(), rows).ec != std::errc())
+    return err_reply(errno_error(EINVAL, "resize: expected `<cols> <rows>`"));
+  winsize ws{};
+  ws.ws_col = static_cast<unsigned short>(cols);
+  ws.ws_row = static_cast<unsigned short>(rows);
+  if (::ioctl(stdio_.master.get(), TIOCSWINSZ, &ws) < 0) return err_reply(sys_error("TIOCSWINSZ"));
+  return ok_reply();
+}
+
+void Monitor::on_relay(int from, int to) {
+  char buf[16384];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {  // EOF, or EIO on a master whose slave side is closed
+    remove(from);
+    if (stdio_.relay_in && from == stdio_.relay_in.get()) stdio_.relay_in.reset();
+    return;
+  }
+  // Blocking write: the terminal and the output FIFO are drained by their readers.
+  int flags = ::fcntl(to, F_GETFL);
+  ::fcntl(to, F_SETFL, flags & ~O_NONBLOCK);
+  (void)fs::write_all(to, std::string_view(buf, static_cast<size_t>(n)));
+  ::fcntl(to, F_SETFL, flags);
+}
+
+void Monitor::drain_terminal() {
+  if (!stdio_.master || !stdio_.relay_out) return;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(stdio_.master.get(), buf, sizeof buf);
+    if (n <= 0) return;  // EAGAIN (drained) or EIO (no slave left)
+    (void)fs::write_all(stdio_.relay_out.get(), std::string_view(buf, static_cast<size_t>(n)));
+  }
+}
+
+// Ends every remaining descendant (children the workload left behind were
+// reparented to us, the subreaper) and reaps them. A process forking while
+// we look is caught on the next round: each round reaps at least one.
+void Monitor::kill_descendants() {
+  for (;;) {
+    for (pid_t p : proc::descendants(::getpid())) ::kill(p, SIGKILL);
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, 0);  // blocks until one of them is gone
+    if (pid < 0 && errno == ECHILD) return;
+    if (pid < 0 && errno != EINTR) return;
+  }
+}
+
+// When the init process ends, so does every exec process of the container.
+void Monitor::kill_exec_processes() {
+  if (!o_.exec_id.empty()) return;
+  UniqueFd exec_dir(::openat(dir_.get(), "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!exec_dir) return;
+  DIR* d = ::fdopendir(::dup(exec_dir.get()));
+  if (d == nullptr) return;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    UniqueFd sub(::openat(exec_dir.get(), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (sub) (void)request(sub.get(), "kill 9 1");
+  }
+  ::closedir(d);
+}
+
+void Monitor::finish() {
+  if (pending_start_ >= 0 && child_.report) on_exec_report();
+  kill_descendants();
+  drain_terminal();
+  if (auto st = fs::write_file_atomic_at(dir_.get(), "exit.json", state::to_json(exit_)); !st)
+    log(st.error());
+  for (auto& [fd, conn] : conns_) {
+    std::string text = err_reply(errno_error(ESRCH, "process already finished"));
+    ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
+  }
+  conns_.clear();
+  ::unlinkat(dir_.get(), socket_name, 0);
+  kill_exec_processes();
+  if (config_) {
+    if (auto st = overlay::release(*config_, o_.overlay_group, o_.id); !st) log(st.error());
+  }
+}
+
+}  // namespace
+
+int run(Args args) {
+  auto opts = parse_options(args);
+  if (!opts) {
+    fmt::print(stderr, "reaper-monitor: {}\n", opts.error().what());
+    return 2;
+  }
+  Monitor m(std::move(*opts), environ);
+  if (auto st = m.setup(); !st) {
+    m.report(err_reply(st.error()));
+    return 1;
+  }
+  m.report(ok_reply(std::to_string(m.pid())));
+  m.loop();
+  return 0;
+}
+
+}  // namespace reaper::monitor

@@ -1,0 +1,31 @@
+#pragma once
+// Command line of reaper-monitor. It is started by the runtime core (CLI or
+// shim), never by hand:
+//
+//   reaper-monitor --root R --id ID [--exec-id E] --bundle B --sync-fd N
+//                  [--stdin P] [--stdout P] [--stderr P] [--console-socket S]
+//                  [--overlay-group G]
+//
+// Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
+// 0-2. The process spec is <bundle>/config.json for the init process and
+// <root>/<id>/exec/<exec-id>/process.json for an exec.
+
+#include <string>
+
+#include "common/error.h"
+#include "personalities.h"
+
+namespace reaper::monitor {
+
+struct Options {
+  std::string root, id, exec_id, bundle;
+  int sync_fd = -1;
+  bool have_stdio_paths = false;
+  std::string stdin_path, stdout_path, stderr_path;
+  std::string console_socket;
+  std::string overlay_group;
+};
+
+Result<Options> parse_options(Args args);
+
+}  // namespace reaper::monitor

@@ -1,0 +1,79 @@
+#include "process/proc.h"
+
+#include <dirent.h>
+
+#include <charconv>
+#include <map>
+#include <string>
+
+#include "common/fs.h"
+
+namespace reaper::proc {
+
+namespace {
+
+bool parse_u64(std::string_view s, uint64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+Result<Stat> read_stat(pid_t pid) {
+  std::string text = REAPER_TRY(fs::read_file(fmt::format("/proc/{}/stat", pid), 4096));
+  // "pid (comm) state ppid ...": comm may hold anything, so split at the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos || close + 2 >= text.size())
+    return make_error("/proc/{}/stat: unexpected format", pid);
+  std::string_view rest(text);
+  rest.remove_prefix(close + 2);
+  std::vector<std::string_view> fields;  // fields[0] is field 3 (state)
+  while (!rest.empty()) {
+    auto sp = rest.find(' ');
+    fields.push_back(rest.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    rest.remove_prefix(sp + 1);
+  }
+  if (fields.size() < 20) return make_error("/proc/{}/stat: too few fields", pid);
+  Stat st;
+  st.pid = pid;
+  st.state = fields[0].empty() ? '?' : fields[0][0];
+  uint64_t ppid = 0;
+  if (!parse_u64(fields[1], ppid) || !parse_u64(fields[19], st.start_time))
+    return make_error("/proc/{}/stat: bad number", pid);
+  st.ppid = static_cast<pid_t>(ppid);
+  return st;
+}
+
+bool is_same_process(pid_t pid, uint64_t start_time) {
+  if (pid <= 0) return false;
+  auto st = read_stat(pid);
+  return st.ok() && st->start_time == start_time && st->state != 'Z' && st->state != 'X';
+}
+
+std::vector<pid_t> descendants(pid_t root) {
+  std::multimap<pid_t, pid_t> children;  // ppid -> pid
+  if (DIR* dir = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(dir)) {
+      uint64_t pid = 0;
+      if (!parse_u64(e->d_name, pid)) continue;
+      auto st = read_stat(static_cast<pid_t>(pid));
+      if (st.ok() && st->state != 'Z') children.emplace(st->ppid, st->pid);
+    }
+    ::closedir(dir);
+  }
+  std::vector<pid_t> out;
+  std::vector<pid_t> todo{root};
+  while (!todo.empty()) {
+    pid_t p = todo.back();
+    todo.pop_back();
+    auto [b, e] = children.equal_range(p);
+    for (auto it = b; it != e; ++it) {
+      out.push_back(it->second);
+      todo.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+}  // namespace reaper::proc

@@ -1,0 +1,324 @@
+#include "runtime/container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/fs.h"
+#include "common/syscalls.h"
+#include "monitor/control.h"
+#include "oci/spec.h"
+#include "overlay/overlay.h"
+#include "process/proc.h"
+#include "runtime/spawn_monitor.h"
+#include "state/id.h"
+
+namespace reaper::runtime {
+
+namespace {
+
+// The directory of a process: <root>/<id> or <root>/<id>/exec/<exec-id>.
+Result<UniqueFd> process_dir(const Context& ctx, const std::string& id,
+                             const std::string& exec_id) {
+  auto dir = REAPER_TRY(ctx.store.open_dir(id));
+  if (exec_id.empty()) return dir;
+  REAPER_TRY(state::validate_id(exec_id, "exec id"));
+  UniqueFd sub(::openat(dir.get(), fmt::format("exec/{}", exec_id).c_str(),
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!sub) {
+    if (errno == ENOENT)
+      return errno_error(ENOENT, "exec process `{}` of container `{}` does not exist", exec_id, id);
+    return sys_error("open exec process `{}`", exec_id);
+  }
+  return sub;
+}
+
+Result<state::ProcessRecord> read_record(int dirfd, const std::string& what) {
+  auto text = fs::read_file_at(dirfd, "state.json");
+  if (!text.ok()) {
+    if (text.error().err() == ENOENT)
+      return errno_error(ENOENT, "{} has no state record (still being created?)", what);
+    return std::move(text).error().wrap(what);
+  }
+  return state::parse_process_record(*text, fmt::format("{}: state.json", what));
+}
+
+std::string describe(const std::string& id, const std::string& exec_id) {
+  return exec_id.empty() ? fmt::format("container `{}`", id)
+                         : fmt::format("exec process `{}` of container `{}`", exec_id, id);
+}
+
+Result<ProcessState> state_at(int dirfd, const std::string& what) {
+  ProcessState st;
+  st.record = REAPER_TRY(read_record(dirfd, what));
+  auto exit_text = fs::read_file_at(dirfd, "exit.json");
+  if (exit_text.ok()) {
+    st.status = ProcessStatus::stopped;
+    st.exit = REAPER_TRY(state::parse_exit_record(*exit_text, fmt::format("{}: exit.json", what)));
+    return st;
+  }
+  if (st.record.sandbox) {
+    st.status = ProcessStatus::running;
+    return st;
+  }
+  if (proc::is_same_process(st.record.monitor_pid, st.record.monitor_start)) {
+    struct stat sb {};
+    bool started = ::fstatat(dirfd, "started", &sb, AT_SYMLINK_NOFOLLOW) == 0;
+    st.status = started ? ProcessStatus::running : ProcessStatus::created;
+    return st;
+  }
+  // The monitor is gone without recording an exit (it was killed).
+  st.status = ProcessStatus::stopped;
+  st.exit = state::ExitRecord{255, 0, "monitor-lost"};
+  return st;
+}
+
+std::vector<std::string> stdio_args(const StdioSpec& s) {
+  std::vector<std::string> out;
+  if (!s.inherit) out = {"--stdin", s.in, "--stdout", s.out, "--stderr", s.err};
+  if (!s.console_socket.empty()) {
+    out.emplace_back("--console-socket");
+    out.push_back(s.console_socket);
+  }
+  return out;
+}
+
+// Wait for a monitor to exit: its pidfd becomes readable.
+Status wait_pidfd(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  while (::poll(&p, 1, -1) < 0) {
+    if (errno != EINTR) return sys_error("poll pidfd");
+  }
+  // Reap it if it is our child (the CLI's `run`, the shim); harmless otherwise.
+  siginfo_t info{};
+  ::waitid(static_cast<idtype_t>(3) /* P_PIDFD */, static_cast<id_t>(pidfd), &info,
+           WEXITED | WNOHANG);
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(ProcessStatus s) {
+  switch (s) {
+    case ProcessStatus::created: return "created";
+    case ProcessStatus::running: return "running";
+    case ProcessStatus::stopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Result<Context> make_context(const char* const* envp, const std::string& root_override) {
+  auto config = REAPER_TRY(load_node_config(envp));
+  if (!root_override.empty()) config.state_root = root_override;
+  auto store = REAPER_TRY(state::Store::open(config.state_root));
+  return Context{std::move(config), std::move(store), envp};
+}
+
+Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
+  REAPER_TRY(state::validate_id(req.id));
+  // Validate everything that can be checked before the state dir exists.
+  char resolved[PATH_MAX];
+  if (::realpath(req.bundle.c_str(), resolved) == nullptr)
+    return sys_error("bundle `{}`", req.bundle);
+  std::string bundle = resolved;
+  auto spec = REAPER_TRY(oci::load_spec(bundle));
+  if (!spec.process) return make_error("{}/config.json: process: missing", bundle);
+  if (spec.process->terminal && req.stdio.inherit && req.stdio.console_socket.empty() &&
+      !req.stdio.relay_terminal)
+    return make_error("process.terminal is true: a --console-socket is required");
+  std::string group =
+      REAPER_TRY(overlay::group_for(ctx.config, spec.annotations, req.cli_namespace));
+
+  auto dir = REAPER_TRY(ctx.store.create_dir(req.id));
+  MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle},
+                       ctx.envp};
+  if (!group.empty()) {
+    launch.args.emplace_back("--overlay-group");
+    launch.args.push_back(group);
+  }
+  auto extra = stdio_args(req.stdio);
+  launch.args.insert(launch.args.end(), extra.begin(), extra.end());
+  auto launched = launch_monitor(launch);
+  if (!launched.ok()) {
+    (void)ctx.store.remove_dir(req.id);  // nothing half-created stays
+    return std::move(launched).error().wrap(fmt::format("create `{}`", req.id));
+  }
+  return launched->workload;
+}
+
+Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::string& exec_id,
+                          const std::string& process_json, const StdioSpec& stdio) {
+  REAPER_TRY(state::validate_id(exec_id, "exec id"));
+  auto process = REAPER_TRY(oci::parse_process(process_json, "exec process"));
+  auto container = REAPER_TRY(get_state(ctx, id));
+  if (container.status != ProcessStatus::running)
+    return errno_error(EINVAL, "container `{}` is {}, not running", id,
+                       to_string(container.status));
+  if (process.terminal && stdio.inherit && stdio.console_socket.empty() && !stdio.relay_terminal)
+    return make_error("process.terminal is true: a --console-socket is required");
+  auto dir = REAPER_TRY(ctx.store.open_dir(id));
+  if (::mkdirat(dir.get(), "exec", 0700) < 0 && errno != EEXIST) return sys_error("mkdir exec");
+  auto exec_root = REAPER_TRY(fs::open_dir_at(dir.get(), "exec"));
+  if (::mkdirat(exec_root.get(), exec_id.c_str(), 0700) < 0) {
+    if (errno == EEXIST)
+      return errno_error(EEXIST, "exec process `{}` already exists in container `{}`", exec_id, id);
+    return sys_error("mkdir exec/{}", exec_id);
+  }
+  auto cleanup = [&] { (void)state::remove_tree_at(exec_root.get(), exec_id); };
+  auto exec_dir = fs::open_dir_at(exec_root.get(), exec_id);
+  if (!exec_dir.ok()) {
+    cleanup();
+    return std::move(exec_dir).error();
+  }
+  if (auto st = fs::write_file_atomic_at(exec_dir->get(), "process.json", process_json); !st) {
+    cleanup();
+    return std::move(st).error();
+  }
+  MonitorLaunch launch{{"--root", ctx.store.root(), "--id", id, "--exec-id", exec_id, "--bundle",
+                        container.record.bundle},
+                       ctx.envp};
+  if (!container.record.overlay_group.empty()) {
+    launch.args.emplace_back("--overlay-group");
+    launch.args.push_back(container.record.overlay_group);
+  }
+  auto extra = stdio_args(stdio);
+  launch.args.insert(launch.args.end(), extra.begin(), extra.end());
+  auto launched = launch_monitor(launch);
+  if (!launched.ok()) {
+    cleanup();
+    return std::move(launched).error().wrap(fmt::format("exec `{}` in `{}`", exec_id, id));
+  }
+  return launched->workload;
+}
+
+Status start(const Context& ctx, const std::string& id, const std::string& exec_id) {
+  auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
+  auto st = REAPER_TRY(state_at(dir.get(), describe(id, exec_id)));
+  if (st.status != ProcessStatus::created)
+    return errno_error(EINVAL, "cannot start {}: it is {}", describe(id, exec_id),
+                       to_string(st.status));
+  REAPER_TRY_CTX(monitor::request(dir.get(), "start"), "start {}", describe(id, exec_id));
+  return {};
+}
+
+Result<ProcessState> get_state(const Context& ctx, const std::string& id,
+                               const std::string& exec_id) {
+  auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
+  return state_at(dir.get(), describe(id, exec_id));
+}
+
+Status kill(const Context& ctx, const std::string& id, const std::string& exec_id, int sig,
+            bool all) {
+  auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
+  auto st = REAPER_TRY(state_at(dir.get(), describe(id, exec_id)));
+  if (st.status == ProcessStatus::stopped)
+    return errno_error(ESRCH, "{}: process already finished", describe(id, exec_id));
+  REAPER_TRY_CTX(monitor::request(dir.get(), fmt::format("kill {} {}", sig, all ? 1 : 0)),
+                 "kill {}", describe(id, exec_id));
+  return {};
+}
+
+Result<UniqueFd> monitor_pidfd(const Context& ctx, const std::string& id,
+                               const std::string& exec_id) {
+  auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
+  auto rec = REAPER_TRY(read_record(dir.get(), describe(id, exec_id)));
+  if (rec.monitor_pid <= 0) return UniqueFd();
+  UniqueFd fd(sys::pidfd_open(rec.monitor_pid));
+  // Checked after opening: if the start time still matches, the pidfd is
+  // the monitor's and cannot be confused with a later process.
+  if (!fd || !proc::is_same_process(rec.monitor_pid, rec.monitor_start)) return UniqueFd();
+  return fd;
+}
+
+Result<state::ExitRecord> wait(const Context& ctx, const std::string& id,
+                               const std::string& exec_id) {
+  auto pidfd = REAPER_TRY(monitor_pidfd(ctx, id, exec_id));
+  if (pidfd) REAPER_TRY(wait_pidfd(pidfd.get()));
+  auto st = REAPER_TRY(get_state(ctx, id, exec_id));
+  if (!st.exit) return make_error("{}: monitor exited but the process is {}",
+                                  describe(id, exec_id), to_string(st.status));
+  return *st.exit;
+}
+
+Status resize(const Context& ctx, const std::string& id, const std::string& exec_id,
+              unsigned cols, unsigned rows) {
+  auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
+  REAPER_TRY(monitor::request(dir.get(), fmt::format("resize {} {}", cols, rows)));
+  return {};
+}
+
+Status close_stdin(const Context& ctx, const std::string& id, const std::string& exec_id) {
+  auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
+  REAPER_TRY(monitor::request(dir.get(), "close-stdin"));
+  return {};
+}
+
+Result<std::vector<std::string>> exec_ids(const Context& ctx, const std::string& id) {
+  auto dir = REAPER_TRY(ctx.store.open_dir(id));
+  std::vector<std::string> out;
+  UniqueFd exec_dir(::openat(dir.get(), "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!exec_dir) return out;
+  DIR* d = ::fdopendir(exec_dir.release());
+  if (d == nullptr) return sys_error("read exec directory of `{}`", id);
+  while (dirent* e = ::readdir(d)) {
+    if (state::validate_id(e->d_name).ok()) out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Stops a process that still runs (SIGKILL to all of it) and waits for its
+// monitor to record the exit.
+static Status stop_and_wait(const Context& ctx, const std::string& id, const std::string& exec_id) {
+  auto pidfd = REAPER_TRY(monitor_pidfd(ctx, id, exec_id));
+  if (!pidfd) return {};
+  auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
+  (void)monitor::request(dir.get(), "kill 9 1");
+  return wait_pidfd(pidfd.get());
+}
+
+Status remove_exec(const Context& ctx, const std::string& id, const std::string& exec_id) {
+  auto st = REAPER_TRY(get_state(ctx, id, exec_id));
+  if (st.status != ProcessStatus::stopped)
+    return errno_error(EBUSY, "{} is {}", describe(id, exec_id), to_string(st.status));
+  auto dir = REAPER_TRY(ctx.store.open_dir(id));
+  auto exec_root = REAPER_TRY(fs::open_dir_at(dir.get(), "exec"));
+  return state::remove_tree_at(exec_root.get(), exec_id);
+}
+
+Status remove(const Context& ctx, const std::string& id, bool force) {
+  auto dir = REAPER_TRY(ctx.store.open_dir(id));
+  auto lock = REAPER_TRY(state::DirLock::acquire(dir.get(), describe(id, {})));
+  auto st = state_at(dir.get(), describe(id, {}));
+  if (st.ok() && st->status == ProcessStatus::running && !force)
+    return errno_error(EBUSY, "container `{}` is running: stop it first or use --force", id);
+  if (!st.ok() && !force) return std::move(st).error();
+  if (st.ok() && st->status != ProcessStatus::stopped && !st->record.sandbox)
+    REAPER_TRY(stop_and_wait(ctx, id, {}));
+  for (const auto& e : REAPER_TRY(exec_ids(ctx, id))) REAPER_TRY(stop_and_wait(ctx, id, e));
+  if (st.ok() && !st->record.overlay_group.empty())
+    (void)overlay::release(ctx.config, st->record.overlay_group, id);
+  return ctx.store.remove_dir(id);
+}
+
+Result<std::vector<PidInfo>> pids(const Context& ctx, const std::string& id) {
+  std::vector<PidInfo> out;
+  auto add_tree = [&](const std::string& exec_id) -> Status {
+    auto st = REAPER_TRY(get_state(ctx, id, exec_id));
+    if (st.status == ProcessStatus::stopped || st.record.sandbox) return {};
+    for (pid_t p : proc::descendants(st.record.monitor_pid))
+      out.push_back({p, p == st.record.pid ? exec_id : std::string()});
+    return {};
+  };
+  REAPER_TRY(add_tree({}));
+  for (const auto& e : REAPER_TRY(exec_ids(ctx, id))) REAPER_TRY(add_tree(e));
+  return out;
+}
+
+}  // namespace reaper::runtime

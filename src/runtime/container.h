@@ -1,0 +1,93 @@
+#pragma once
+// The runtime core: the operations on containers and their processes that
+// both the CLI (one file per verb) and the shim call in-process.
+//
+// A process (the init process of a container, or an exec) is owned by its
+// reaper-monitor; everything that touches a live process goes through the
+// monitor's control socket, so no pid is ever signalled after it was reaped.
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config.h"
+#include "common/error.h"
+#include "common/fd.h"
+#include "state/record.h"
+#include "state/store.h"
+
+namespace reaper::runtime {
+
+struct Context {
+  NodeConfig config;
+  state::Store store;
+  const char* const* envp = nullptr;  // passed to monitors (REAPER_* settings)
+};
+
+// Loads the node configuration and opens the state store. `root_override`
+// (the CLI's --root) wins over the configuration when not empty.
+Result<Context> make_context(const char* const* envp, const std::string& root_override = {});
+
+// Where a process's stdio goes. `inherit`: the caller's fds 0-2.
+struct StdioSpec {
+  bool inherit = true;
+  std::string in, out, err;    // FIFO / file / empty (= /dev/null)
+  std::string console_socket;  // terminal master goes there (runc convention)
+  // With a terminal and no console socket, the monitor relays between the
+  // caller's fds 0/1 and the terminal (foreground `run` and `exec`).
+  bool relay_terminal = false;
+};
+
+struct CreateRequest {
+  std::string id;
+  std::string bundle;
+  StdioSpec stdio;
+  std::string cli_namespace;  // --namespace: the overlay group's namespace
+};
+
+enum class ProcessStatus { created, running, stopped };
+std::string_view to_string(ProcessStatus s);
+
+struct ProcessState {
+  state::ProcessRecord record;
+  ProcessStatus status = ProcessStatus::stopped;
+  std::optional<state::ExitRecord> exit;  // set when stopped
+};
+
+// Creates the container's state dir, starts its monitor and returns once the
+// workload exists, blocked before exec. On error nothing is left behind.
+Result<pid_t> create(const Context& ctx, const CreateRequest& req);
+// Creates an exec process from OCI Process JSON (the container must be running).
+Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::string& exec_id,
+                          const std::string& process_json, const StdioSpec& stdio);
+// Releases the workload; returns once exec succeeded (or with exec's error).
+Status start(const Context& ctx, const std::string& id, const std::string& exec_id = {});
+Result<ProcessState> get_state(const Context& ctx, const std::string& id,
+                               const std::string& exec_id = {});
+Status kill(const Context& ctx, const std::string& id, const std::string& exec_id, int sig,
+            bool all);
+// Blocks until the process has exited (waiting on the monitor's pidfd) and
+// returns its exit record.
+Result<state::ExitRecord> wait(const Context& ctx, const std::string& id,
+                               const std::string& exec_id = {});
+// A pidfd on the process's monitor, readable once it has exited; invalid
+// when the monitor is already gone.
+Result<UniqueFd> monitor_pidfd(const Context& ctx, const std::string& id,
+                               const std::string& exec_id = {});
+Status resize(const Context& ctx, const std::string& id, const std::string& exec_id,
+              unsigned cols, unsigned rows);
+Status close_stdin(const Context& ctx, const std::string& id, const std::string& exec_id);
+// Deletes a container (refused while it runs unless `force`) or one exec.
+Status remove(const Context& ctx, const std::string& id, bool force);
+Status remove_exec(const Context& ctx, const std::string& id, const std::string& exec_id);
+// Every process of the container: init, its descendants, exec processes.
+struct PidInfo {
+  pid_t pid;
+  std::string exec_id;  // empty for the init process and its descendants
+};
+Result<std::vector<PidInfo>> pids(const Context& ctx, const std::string& id);
+Result<std::vector<std::string>> exec_ids(const Context& ctx, const std::string& id);
+
+}  // namespace reaper::runtime

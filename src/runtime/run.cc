@@ -1,0 +1,49 @@
+// reaper-runtime run: create + start + wait + delete; exits with the
+// workload's exit code (128+signal when it was killed). --detach returns
+// once the workload runs.
+#include "runtime/cli.h"
+#include "runtime/wait_foreground.h"
+
+namespace reaper::cli {
+
+int cmd_run(const Invocation& inv) {
+  auto flags = Flags::parse(inv.args, {{"bundle|b", true}, {"pid-file", true},
+                                       {"console-socket", true}, {"namespace|n", true},
+                                       {"detach|d"}, {"keep"}, {"no-pivot"}, {"no-new-keyring"}});
+  if (!flags) return fail(inv, flags.error());
+  if (auto st = expect_positional(*flags, 1, "run [--bundle DIR] ID"); !st)
+    return fail(inv, st.error());
+  auto ctx = context(inv);
+  if (!ctx) return fail(inv, ctx.error());
+  runtime::CreateRequest req;
+  req.id = flags->positional[0];
+  req.bundle = flags->get("bundle", ".");
+  req.stdio.console_socket = flags->get("console-socket");
+  req.stdio.relay_terminal = !flags->has("detach");
+  req.cli_namespace = flags->get("namespace");
+  auto pid = runtime::create(*ctx, req);
+  if (!pid) return fail(inv, pid.error());
+  if (flags->has("pid-file")) {
+    if (auto st = write_pid_file(flags->get("pid-file"), *pid); !st) {
+      (void)runtime::remove(*ctx, req.id, true);
+      return fail(inv, st.error());
+    }
+  }
+  auto started = runtime::start(*ctx, req.id);
+  if (flags->has("detach")) {
+    if (!started) {
+      (void)runtime::remove(*ctx, req.id, true);
+      return fail(inv, started.error());
+    }
+    return 0;
+  }
+  auto exit = wait_foreground(*ctx, req.id, {});
+  if (!started) fail(inv, started.error());  // e.g. exec failed: 127, reported
+  if (!flags->has("keep")) {
+    if (auto st = runtime::remove(*ctx, req.id, true); !st) fail(inv, st.error());
+  }
+  if (!exit) return fail(inv, exit.error());
+  return exit->status;
+}
+
+}  // namespace reaper::cli

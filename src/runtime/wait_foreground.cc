@@ -1,0 +1,36 @@
+#include "runtime/wait_foreground.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+namespace reaper::cli {
+
+Result<state::ExitRecord> wait_foreground(const runtime::Context& ctx, const std::string& id,
+                                          const std::string& exec_id) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
+  sigset_t old;
+  ::sigprocmask(SIG_BLOCK, &set, &old);
+  UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
+  auto pidfd = runtime::monitor_pidfd(ctx, id, exec_id);
+  if (sfd && pidfd.ok() && pidfd->valid()) {
+    for (;;) {
+      pollfd fds[2] = {{pidfd->get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (fds[0].revents != 0) break;
+      signalfd_siginfo si{};
+      if (::read(sfd.get(), &si, sizeof si) == sizeof si)
+        (void)runtime::kill(ctx, id, exec_id, static_cast<int>(si.ssi_signo), false);
+    }
+  }
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  return runtime::wait(ctx, id, exec_id);
+}
+
+}  // namespace reaper::cli

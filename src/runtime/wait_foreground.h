@@ -1,0 +1,17 @@
+#pragma once
+// Waiting in the foreground (`run`, `exec` without --detach): blocks until
+// the process's monitor exits, forwarding SIGINT, SIGTERM, SIGHUP and
+// SIGQUIT to the workload meanwhile (the monitor is in its own session, so
+// the terminal's signals reach only us). Waits on a signalfd and the
+// monitor's pidfd; returns the exit record.
+
+#include <string>
+
+#include "runtime/container.h"
+
+namespace reaper::cli {
+
+Result<state::ExitRecord> wait_foreground(const runtime::Context& ctx, const std::string& id,
+                                          const std::string& exec_id);
+
+}  // namespace reaper::cli

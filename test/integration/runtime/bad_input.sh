@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Bad input gets a clear error and leaves no state behind.
+source "$(dirname "$0")/../lib.sh"
+make_bundle "$WORK/b" /bin/true
+check() {  # check NAME EXPECTED-MESSAGE ARGS...
+  local name=$1 msg=$2; shift 2
+  if "$RT" "$@" >"$WORK/out" 2>&1; then fail "$name: succeeded"; fi
+  grep -q -- "$msg" "$WORK/out" || fail "$name: expected '$msg', got: $(cat "$WORK/out")"
+}
+check "dotdot id" "must start with a letter or digit" create --bundle "$WORK/b" ..
+check "slash id" "outside \[A-Za-z0-9._-\]" create --bundle "$WORK/b" a/b
+check "empty id" "is empty" create --bundle "$WORK/b" ""
+check "long id" "characters long" create --bundle "$WORK/b" "$(printf 'a%.0s' {1..300})"
+check "missing bundle" "bundle \`$WORK/nope\`" create --bundle "$WORK/nope" c1
+mkdir -p "$WORK/bad"; echo '{"process": {"args": ["x"], ' >"$WORK/bad/config.json"
+check "malformed json" "config.json" create --bundle "$WORK/bad" c2
+echo '{"ociVersion": "1.0.2", "process": {"args": ["x"], "cwd": "/", "user": {"uid": "root", "gid": 0}}}' >"$WORK/bad/config.json"
+check "wrong type" "process.user.uid" create --bundle "$WORK/bad" c3
+echo '{"ociVersion": "1.0.2", "process": {"args": [], "cwd": "/", "user": {"uid": 0, "gid": 0}}}' >"$WORK/bad/config.json"
+check "empty args" "process.args" create --bundle "$WORK/bad" c4
+check "unknown verb" "unknown command" frobnicate
+check "unknown flag" "unknown flag" create --bogus x
+check "bad signal" "signal" kill c1 SIGNOPE
+make_bundle "$WORK/m" /no/such/program
+rc=0; "$RT" run --bundle "$WORK/m" c5 >"$WORK/out" 2>&1 || rc=$?
+expect_eq "$rc" 127 "missing program exit code"
+grep -q "exec \`/no/such/program\`: No such file or directory" "$WORK/out" || fail "missing program message: $(cat "$WORK/out")"
+left=$(ls "$REAPER_RUNTIME_ROOT" 2>/dev/null | grep -v '^overlay$\|^ns$' || true)
+[ -z "$left" ] || fail "state left behind: $left"
+pass

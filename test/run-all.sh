@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine (as root): installs
+# what it needs, builds reaper three ways and runs every suite.
+#
+#   1. glibc, fully static: unit, integration, e2e and lint suites
+#   2. ASan+UBSan (dynamic, sanitizers need it): unit suite
+#   3. musl, fully static (Zig 0.11 from npm, packaging/musl/build.sh):
+#      unit and integration suites
+#
+# Ends with one line `N passed, N failed[, N skipped]` counted over all runs;
+# exits non-zero when anything failed.
+#
+# Environment: REAPER_TEST_SKIP_MUSL=1 skips step 3 (for quick local runs;
+# CI never sets it). REAPER_TEST_SUITES limits step 1 (e.g. "unit integration").
+set -uo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+out=build-ci
+mkdir -p "$out"
+
+[ "$(id -u)" = 0 ] || { echo "run-all: run as root (mount namespaces, containerd)" >&2; exit 2; }
+
+step() { printf '\n=== %s ===\n' "$*"; }
+passed=0 failed=0 skipped=0
+
+# Adds one `meson test` run's summary to the totals.
+count() {
+  local log=$1 ok fail skip xfail xpass timeout
+  ok=$(sed -n 's/^Ok: *\([0-9]*\)$/\1/p' "$log" | tail -1)
+  xfail=$(sed -n 's/^Expected Fail: *\([0-9]*\)$/\1/p' "$log" | tail -1)
+  fail=$(sed -n 's/^Fail: *\([0-9]*\)$/\1/p' "$log" | tail -1)
+  xpass=$(sed -n 's/^Unexpected Pass: *\([0-9]*\)$/\1/p' "$log" | tail -1)
+  timeout=$(sed -n 's/^Timeout: *\([0-9]*\)$/\1/p' "$log" | tail -1)
+  skip=$(sed -n 's/^Skipped: *\([0-9]*\)$/\1/p' "$log" | tail -1)
+  passed=$((passed + ${ok:-0} + ${xfail:-0}))
+  failed=$((failed + ${fail:-0} + ${xpass:-0} + ${timeout:-0}))
+  skipped=$((skipped + ${skip:-0}))
+}
+
+# A step that produces no test summary (a build) counts as one failure if it fails.
+must() {
+  if ! "$@"; then
+    echo "run-all: step failed: $*" >&2
+    failed=$((failed + 1))
+    return 1
+  fi
+}
+
+run_suites() {  # run_suites BUILDDIR LOG SUITE...
+  local dir=$1 log=$2; shift 2
+  local args=()
+  for s in "$@"; do args+=(--suite "$s"); done
+  meson test -C "$dir" --print-errorlogs --no-rebuild "${args[@]}" 2>&1 | tee "$log"
+  count "$log"
+}
+
+step "dependencies"
+must packaging/deps.sh && must subprojects/fetch-sources.sh simdjson || {
+  echo "$passed passed, $((failed)) failed"; exit 1; }
+
+step "glibc static build"
+if [ ! -f "$out/glibc/build.ninja" ]; then
+  must meson setup "$out/glibc" -Dstatic=true --buildtype=debugoptimized >/dev/null
+fi
+if must ninja -C "$out/glibc"; then
+  file "$out/glibc/src/reaper"
+  step "glibc: all suites"
+  # shellcheck disable=SC2086
+  run_suites "$out/glibc" "$out/glibc.log" ${REAPER_TEST_SUITES:-unit integration lint}
+fi
+
+step "ASan+UBSan build: unit suite"
+if [ ! -f "$out/asan/build.ninja" ]; then
+  must meson setup "$out/asan" -Dstatic=false -Db_sanitize=address,undefined \
+    -Db_lundef=false --buildtype=debug >/dev/null
+fi
+if must ninja -C "$out/asan" test/unit/unit-tests; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    run_suites "$out/asan" "$out/asan.log" unit
+fi
+
+if [ "${REAPER_TEST_SKIP_MUSL:-0}" != 1 ]; then
+  step "musl static build"
+  if must packaging/musl/build.sh "$out/musl"; then
+    step "musl: unit and integration suites"
+    run_suites "$out/musl" "$out/musl.log" unit integration
+  fi
+fi
+
+echo
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
