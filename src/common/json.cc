@@ -135,7 +135,7 @@ JsonWriter& JsonWriter::open(char bracket, bool object) {
   return *this;
 }
 
-JsonWriter& JsonWriter::close(char bracket, bool object) {
+JsonWriter& JsonWriter::close(char bracket, [[maybe_unused]] bool object) {
   assert(!stack_.empty() && stack_.back().object == object && !after_key_ &&
          "JsonWriter: unbalanced end");
   bool empty = stack_.back().empty;
