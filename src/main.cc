@@ -18,7 +18,8 @@ struct Personality {
 };
 
 constexpr Personality personalities[] = {
-    {"containerd-shim-reaper-v2", reaper::shim_main, "containerd shim v2 (io.containerd.reaper.v2)"},
+    {"containerd-shim-reaper-v2", reaper::shim_main,
+     "containerd shim v2 (io.containerd.reaper.v2)"},
     {"reaper-runtime", reaper::runtime_main, "OCI-runtime-style command line"},
     {"reaper-monitor", reaper::monitor_main, "parent of one workload process (internal)"},
 };

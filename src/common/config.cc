@@ -31,8 +31,10 @@ struct Key {
 };
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -107,9 +109,11 @@ Result<std::vector<std::string>> parse_annotation_list(std::string_view v) {
   std::string item;
   auto flush = [&]() -> Status {
     std::string_view k = item;
-    if (k.substr(0, annotation_prefix.size()) == annotation_prefix) k.remove_prefix(annotation_prefix.size());
+    if (k.substr(0, annotation_prefix.size()) == annotation_prefix)
+      k.remove_prefix(annotation_prefix.size());
     if (k.empty()) return {};
-    if (std::find(std::begin(annotation_keys), std::end(annotation_keys), k) == std::end(annotation_keys))
+    if (std::find(std::begin(annotation_keys), std::end(annotation_keys), k) ==
+        std::end(annotation_keys))
       return make_error("unknown annotation `{}` (known: dns-mode, overlay-name)", k);
     if (std::find(out.begin(), out.end(), k) == out.end()) out.emplace_back(k);
     item.clear();
@@ -223,7 +227,9 @@ Status set_cgroups(NodeConfig& c, std::string_view v) {
 }
 // Settings of the original Reaper that this implementation does not need:
 // accepted so that an existing reaper.conf keeps working, and reported.
-Status set_obsolete(NodeConfig&, std::string_view) { return {}; }
+Status set_obsolete(NodeConfig&, std::string_view) {
+  return {};
+}
 
 constexpr Key keys[] = {
     {"REAPER_RUNTIME_ROOT", set_state_root},
@@ -304,8 +310,7 @@ std::vector<Setting> parse_env(const char* const* envp) {
     if (eq == std::string_view::npos) continue;
     std::string_view key = entry.substr(0, eq);
     if (find_key(key) == nullptr) continue;
-    out.push_back({std::string(key), std::string(entry.substr(eq + 1)),
-                   "environment"});
+    out.push_back({std::string(key), std::string(entry.substr(eq + 1)), "environment"});
   }
   return out;
 }
@@ -323,10 +328,11 @@ const char* env_value(const char* const* envp, std::string_view key) {
 Status apply(NodeConfig& c, const std::vector<Setting>& settings) {
   for (const auto& s : settings) {
     const Key* k = find_key(s.key);
-    if (auto st = k->set(c, s.value); !st) return std::move(st).error().wrap(fmt::format("{}: {}", s.where, s.key));
+    if (auto st = k->set(c, s.value); !st)
+      return std::move(st).error().wrap(fmt::format("{}: {}", s.where, s.key));
     if (k->set == set_obsolete)
-      c.warnings.push_back(fmt::format("{}: {} is not used by this version of reaper and is ignored",
-                                       s.where, s.key));
+      c.warnings.push_back(fmt::format(
+          "{}: {} is not used by this version of reaper and is ignored", s.where, s.key));
   }
   return {};
 }
@@ -366,8 +372,12 @@ Result<std::string> read_config_file(const std::string& path, bool explicit_path
 std::string_view to_string(OverlayIsolation v) {
   return v == OverlayIsolation::per_node ? "node" : "namespace";
 }
-std::string_view to_string(DnsMode v) { return v == DnsMode::kubernetes ? "kubernetes" : "host"; }
-std::string_view to_string(FilterMode v) { return v == FilterMode::replace ? "replace" : "append"; }
+std::string_view to_string(DnsMode v) {
+  return v == DnsMode::kubernetes ? "kubernetes" : "host";
+}
+std::string_view to_string(FilterMode v) {
+  return v == FilterMode::replace ? "replace" : "append";
+}
 
 std::string NodeConfig::overlay_base_dir() const {
   return overlay_base.empty() ? state_root + "/overlay" : overlay_base;

@@ -38,15 +38,15 @@ struct NodeConfig {
   std::string runtime_log;                 // REAPER_RUNTIME_LOG (file; empty: none)
   std::string shim_log;                    // REAPER_SHIM_LOG (file; empty: none)
 
-  bool overlay_enabled = true;                                        // REAPER_OVERLAY_ENABLED
+  bool overlay_enabled = true;                                           // REAPER_OVERLAY_ENABLED
   OverlayIsolation overlay_isolation = OverlayIsolation::per_namespace;  // REAPER_OVERLAY_ISOLATION
   std::string overlay_base;    // REAPER_OVERLAY_BASE; empty: <state_root>/overlay
   std::string overlay_ns_dir;  // REAPER_OVERLAY_NS_DIR; empty: <state_root>/ns
 
-  bool filter_enabled = true;                       // REAPER_FILTER_ENABLED
-  FilterMode filter_mode = FilterMode::append;      // REAPER_FILTER_MODE
-  std::vector<std::string> filter_paths;            // REAPER_FILTER_PATHS (colon-separated)
-  std::vector<std::string> filter_allowlist;        // REAPER_FILTER_ALLOWLIST (colon-separated)
+  bool filter_enabled = true;                   // REAPER_FILTER_ENABLED
+  FilterMode filter_mode = FilterMode::append;  // REAPER_FILTER_MODE
+  std::vector<std::string> filter_paths;        // REAPER_FILTER_PATHS (colon-separated)
+  std::vector<std::string> filter_allowlist;    // REAPER_FILTER_ALLOWLIST (colon-separated)
 
   DnsMode dns_mode = DnsMode::host;  // REAPER_DNS_MODE
 

@@ -56,8 +56,10 @@ template <typename... Args>
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value)
+      : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -81,7 +83,8 @@ template <>
 class [[nodiscard]] Result<void> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
@@ -106,19 +109,19 @@ using Status = Result<void>;
 // Clang) so that call sites stay one line; the temporary's name is unique per
 // use so that calls nest.
 #define REAPER_TRY(expr) REAPER_TRY_IMPL_(expr, REAPER_CONCAT(reaper_try_r_, __COUNTER__))
-#define REAPER_TRY_IMPL_(expr, r)          \
-  ({                                       \
-    auto&& r = (expr);                     \
+#define REAPER_TRY_IMPL_(expr, r)             \
+  ({                                          \
+    auto&& r = (expr);                        \
     if (!r.ok()) return std::move(r).error(); \
-    std::move(r).value();                  \
+    std::move(r).value();                     \
   })
 
 // Like REAPER_TRY, adding context to the error on the way up.
 #define REAPER_TRY_CTX(expr, ...) \
   REAPER_TRY_CTX_IMPL_(expr, REAPER_CONCAT(reaper_try_r_, __COUNTER__), __VA_ARGS__)
-#define REAPER_TRY_CTX_IMPL_(expr, r, ...)                               \
-  ({                                                                     \
-    auto&& r = (expr);                                                   \
+#define REAPER_TRY_CTX_IMPL_(expr, r, ...)                                   \
+  ({                                                                         \
+    auto&& r = (expr);                                                       \
     if (!r.ok()) return std::move(r).error().wrap(fmt::format(__VA_ARGS__)); \
-    std::move(r).value();                                                \
+    std::move(r).value();                                                    \
   })

@@ -78,7 +78,9 @@ Result<EventLoop::Watch> EventLoop::watch(int fd, uint32_t events, Callback call
   return Watch(core_, id);
 }
 
-void EventLoop::post(std::function<void()> task) { core_->posted.push_back(std::move(task)); }
+void EventLoop::post(std::function<void()> task) {
+  core_->posted.push_back(std::move(task));
+}
 
 Status EventLoop::run_once(std::chrono::milliseconds timeout) {
   std::array<epoll_event, 64> events{};
@@ -103,9 +105,15 @@ Status EventLoop::run() {
   return {};
 }
 
-void EventLoop::stop() { core_->stop = true; }
-bool EventLoop::stopped() const { return core_->stop; }
-void EventLoop::restart() { core_->stop = false; }
+void EventLoop::stop() {
+  core_->stop = true;
+}
+bool EventLoop::stopped() const {
+  return core_->stop;
+}
+void EventLoop::restart() {
+  core_->stop = false;
+}
 
 Result<Timer> Timer::create(EventLoop& loop, std::function<void()> on_fire) {
   auto state = std::make_unique<State>();
@@ -130,7 +138,8 @@ Status Timer::arm(std::chrono::milliseconds after) {
   spec.it_value.tv_sec = ms / 1000;
   spec.it_value.tv_nsec = (ms % 1000) * 1000000;
   if (ms == 0) spec.it_value.tv_nsec = 1;  // an all-zero it_value would disarm
-  if (::timerfd_settime(state_->fd.get(), 0, &spec, nullptr) < 0) return sys_error("timerfd_settime");
+  if (::timerfd_settime(state_->fd.get(), 0, &spec, nullptr) < 0)
+    return sys_error("timerfd_settime");
   state_->armed = true;
   return {};
 }
@@ -145,6 +154,8 @@ void Timer::disarm() {
   state_->armed = false;
 }
 
-bool Timer::armed() const { return state_->armed; }
+bool Timer::armed() const {
+  return state_->armed;
+}
 
 }  // namespace reaper

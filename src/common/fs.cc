@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 namespace reaper::fs {
 
 namespace {
@@ -20,8 +19,7 @@ Result<std::string> read_fd(int fd, const std::string& path, size_t max_size) {
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
-    if (out.size() > max_size)
-      return make_error("read `{}`: larger than {} bytes", path, max_size);
+    if (out.size() > max_size) return make_error("read `{}`: larger than {} bytes", path, max_size);
   }
   return out;
 }
@@ -53,8 +51,8 @@ Status write_all(int fd, std::string_view data) {
 Status write_file_atomic_at(int dirfd, const std::string& name, std::string_view data,
                             mode_t mode) {
   std::string tmp = fmt::format(".{}.tmp{}", name, ::getpid());
-  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                       mode));
+  UniqueFd fd(
+      ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
   if (!fd) return sys_error("create `{}`", tmp);
   if (auto st = write_all(fd.get(), data); !st) {
     ::unlinkat(dirfd, tmp.c_str(), 0);
@@ -83,7 +81,9 @@ Status mkdir_p(const std::string& path, mode_t mode) {
   return {};
 }
 
-Result<UniqueFd> open_dir(const std::string& path) { return open_dir_at(AT_FDCWD, path); }
+Result<UniqueFd> open_dir(const std::string& path) {
+  return open_dir_at(AT_FDCWD, path);
+}
 
 Result<UniqueFd> open_dir_at(int dirfd, const std::string& name) {
   UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));

@@ -145,10 +145,18 @@ JsonWriter& JsonWriter::close(char bracket, [[maybe_unused]] bool object) {
   return *this;
 }
 
-JsonWriter& JsonWriter::begin_object() { return open('{', true); }
-JsonWriter& JsonWriter::end_object() { return close('}', true); }
-JsonWriter& JsonWriter::begin_array() { return open('[', false); }
-JsonWriter& JsonWriter::end_array() { return close(']', false); }
+JsonWriter& JsonWriter::begin_object() {
+  return open('{', true);
+}
+JsonWriter& JsonWriter::end_object() {
+  return close('}', true);
+}
+JsonWriter& JsonWriter::begin_array() {
+  return open('[', false);
+}
+JsonWriter& JsonWriter::end_array() {
+  return close(']', false);
+}
 
 JsonWriter& JsonWriter::value(std::string_view v) {
   before_value();

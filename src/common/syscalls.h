@@ -30,7 +30,7 @@
 
 namespace reaper::sys {
 
-inline constexpr unsigned open_tree_clone = 1;         // OPEN_TREE_CLONE
+inline constexpr unsigned open_tree_clone = 1;            // OPEN_TREE_CLONE
 inline constexpr unsigned open_tree_cloexec = O_CLOEXEC;  // OPEN_TREE_CLOEXEC
 inline constexpr unsigned move_mount_f_empty_path = 0x00000004;
 inline constexpr unsigned close_range_cloexec = 1U << 2;

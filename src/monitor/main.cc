@@ -3,6 +3,8 @@
 
 namespace reaper {
 
-int monitor_main(Args args) { return monitor::run(args); }
+int monitor_main(Args args) {
+  return monitor::run(args);
+}
 
 }  // namespace reaper

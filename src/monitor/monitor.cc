@@ -17,12 +17,12 @@
 #include <optional>
 #include <string>
 
+#include "common/config.h"
 #include "common/fs.h"
 #include "monitor/child.h"
 #include "monitor/control.h"
 #include "monitor/options.h"
 #include "monitor/stdio.h"
-#include "common/config.h"
 #include "oci/spec.h"
 #include "overlay/overlay.h"
 #include "process/proc.h"
@@ -81,14 +81,14 @@ class Monitor {
   oci::Spec spec_;
   std::optional<NodeConfig> config_;
   const char* const* envp_;
-  UniqueFd dir_;        // this process's state directory
+  UniqueFd dir_;  // this process's state directory
   UniqueFd epoll_;
   UniqueFd signals_;
   UniqueFd listener_;
   Stdio stdio_;
   Child child_;
   std::map<int, UniqueFd> conns_;
-  int pending_start_ = -1;      // connection waiting for the exec result
+  int pending_start_ = -1;  // connection waiting for the exec result
   bool started_ = false;
   bool exited_ = false;
   state::ExitRecord exit_;
@@ -179,7 +179,14 @@ Status Monitor::setup() {
   REAPER_TRY(add(signals_.get()));
   REAPER_TRY(add(listener_.get()));
   if (stdio_.master && stdio_.relay_out) REAPER_TRY(add(stdio_.master.get()));
-  if (stdio_.master && stdio_.relay_in) REAPER_TRY(add(stdio_.relay_in.get()));
+  if (stdio_.master && stdio_.relay_in) {
+    // /dev/null and regular files cannot be watched (EPERM) and have nothing
+    // to wait for: such a terminal simply gets no input.
+    if (auto st = add(stdio_.relay_in.get()); !st) {
+      if (st.error().err() != EPERM) return st;
+      stdio_.relay_in.reset();
+    }
+  }
   return {};
 }
 
@@ -196,7 +203,9 @@ Status Monitor::add(int fd, uint32_t events) {
   return {};
 }
 
-void Monitor::remove(int fd) { ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+void Monitor::remove(int fd) {
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void Monitor::log(const Error& e) {
   UniqueFd fd(::openat(dir_.get(), "monitor.log",
@@ -215,12 +224,18 @@ void Monitor::loop() {
     }
     for (int i = 0; i < n && !exited_; ++i) {
       int fd = events[i].data.fd;
-      if (fd == signals_.get()) on_signals();
-      else if (fd == listener_.get()) on_accept();
-      else if (fd == child_.report.get()) on_exec_report();
-      else if (stdio_.master && fd == stdio_.master.get()) on_relay(fd, stdio_.relay_out.get());
-      else if (stdio_.relay_in && fd == stdio_.relay_in.get()) on_relay(fd, stdio_.master.get());
-      else if (conns_.count(fd) != 0) on_request(fd);
+      if (fd == signals_.get())
+        on_signals();
+      else if (fd == listener_.get())
+        on_accept();
+      else if (fd == child_.report.get())
+        on_exec_report();
+      else if (stdio_.master && fd == stdio_.master.get())
+        on_relay(fd, stdio_.relay_out.get());
+      else if (stdio_.relay_in && fd == stdio_.relay_in.get())
+        on_relay(fd, stdio_.master.get());
+      else if (conns_.count(fd) != 0)
+        on_request(fd);
     }
   }
   finish();
@@ -412,7 +427,8 @@ void Monitor::kill_exec_processes() {
   if (d == nullptr) return;
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    UniqueFd sub(::openat(exec_dir.get(), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd sub(
+        ::openat(exec_dir.get(), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
     if (sub) (void)request(sub.get(), "kill 9 1");
   }
   ::closedir(d);

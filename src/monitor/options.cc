@@ -11,16 +11,28 @@ Result<Options> parse_options(Args args) {
     std::string_view flag = args[i];
     if (i + 1 >= args.size()) return make_error("option `{}` needs a value", flag);
     std::string value = args[++i];
-    if (flag == "--root") o.root = value;
-    else if (flag == "--id") o.id = value;
-    else if (flag == "--exec-id") o.exec_id = value;
-    else if (flag == "--bundle") o.bundle = value;
-    else if (flag == "--console-socket") o.console_socket = value;
-    else if (flag == "--overlay-group") o.overlay_group = value;
-    else if (flag == "--stdin") { o.stdin_path = value; o.have_stdio_paths = true; }
-    else if (flag == "--stdout") { o.stdout_path = value; o.have_stdio_paths = true; }
-    else if (flag == "--stderr") { o.stderr_path = value; o.have_stdio_paths = true; }
-    else if (flag == "--sync-fd") {
+    if (flag == "--root")
+      o.root = value;
+    else if (flag == "--id")
+      o.id = value;
+    else if (flag == "--exec-id")
+      o.exec_id = value;
+    else if (flag == "--bundle")
+      o.bundle = value;
+    else if (flag == "--console-socket")
+      o.console_socket = value;
+    else if (flag == "--overlay-group")
+      o.overlay_group = value;
+    else if (flag == "--stdin") {
+      o.stdin_path = value;
+      o.have_stdio_paths = true;
+    } else if (flag == "--stdout") {
+      o.stdout_path = value;
+      o.have_stdio_paths = true;
+    } else if (flag == "--stderr") {
+      o.stderr_path = value;
+      o.have_stdio_paths = true;
+    } else if (flag == "--sync-fd") {
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), o.sync_fd);
       if (ec != std::errc() || p != value.data() + value.size() || o.sync_fd < 3)
         return make_error("--sync-fd: `{}` is not a file descriptor number >= 3", value);

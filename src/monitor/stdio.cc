@@ -46,7 +46,7 @@ Status open_input(const std::string& path, UniqueFd& in, UniqueFd& hold) {
       in = REAPER_TRY(open_path(path, O_RDONLY));
       return {};
     case Kind::fifo:
-      in = REAPER_TRY(open_path(path, O_RDONLY | O_NONBLOCK));  // never blocks for a FIFO reader
+      in = REAPER_TRY(open_path(path, O_RDONLY | O_NONBLOCK));    // never blocks for a FIFO reader
       hold = REAPER_TRY(open_path(path, O_WRONLY | O_NONBLOCK));  // succeeds: we are a reader
       return clear_nonblock(in.get());
   }

@@ -132,7 +132,9 @@ std::string member_path(std::string_view path, std::string_view key) {
   return fmt::format("{}.{}", path, key);
 }
 
-std::string item_path(std::string_view path, size_t i) { return fmt::format("{}[{}]", path, i); }
+std::string item_path(std::string_view path, size_t i) {
+  return fmt::format("{}[{}]", path, i);
+}
 
 // Index of the first item whose key repeats an earlier item's.
 template <typename T, typename Key>
@@ -503,7 +505,9 @@ Result<T> parse_with(std::string_view json, std::string_view origin, Result<T> (
   return out;
 }
 
-Result<Process> read_standalone_process(element e) { return read_process(e, ""); }
+Result<Process> read_standalone_process(element e) {
+  return read_process(e, "");
+}
 
 // --- signals -----------------------------------------------------------------
 
@@ -559,7 +563,9 @@ std::optional<int> capability_number(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<int> rlimit_resource(std::string_view type) { return lookup(rlimit_types, type); }
+std::optional<int> rlimit_resource(std::string_view type) {
+  return lookup(rlimit_types, type);
+}
 
 Result<Spec> parse_spec(std::string_view json, std::string_view origin) {
   return parse_with<Spec>(json, origin, read_spec);

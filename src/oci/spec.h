@@ -45,9 +45,9 @@ struct Process {
   bool terminal = false;
   std::optional<ConsoleSize> console_size;
   User user;
-  std::vector<std::string> args;  // required, non-empty
-  std::vector<std::string> env;   // "KEY=VALUE" entries, in order
-  std::string cwd = "/";          // must be absolute
+  std::vector<std::string> args;             // required, non-empty
+  std::vector<std::string> env;              // "KEY=VALUE" entries, in order
+  std::string cwd = "/";                     // must be absolute
   std::optional<Capabilities> capabilities;  // absent: leave the caller's as they are
   std::vector<Rlimit> rlimits;
   bool no_new_privileges = false;
@@ -71,11 +71,11 @@ struct Spec {
   std::optional<Process> process;  // required by create; optional in the spec
   std::string root_path;           // root.path, may be empty (unused by default)
   bool root_readonly = false;
-  std::string hostname;            // recorded, not applied
+  std::string hostname;  // recorded, not applied
   std::vector<Mount> mounts;
   std::map<std::string, std::string> annotations;
-  std::string cgroups_path;        // linux.cgroupsPath
-  std::string resources_json;      // linux.resources, raw JSON kept for the cgroups code
+  std::string cgroups_path;           // linux.cgroupsPath
+  std::string resources_json;         // linux.resources, raw JSON kept for the cgroups code
   std::vector<Namespace> namespaces;  // linux.namespaces
 };
 

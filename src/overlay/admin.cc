@@ -209,7 +209,8 @@ int admin_command(const NodeConfig& cfg, const std::vector<std::string>& args) {
   if (verb == "list" && args.size() == 1) return cmd_list(cfg);
   if (verb == "gc" && args.size() == 1) return cmd_gc(cfg);
   if (verb == "reset") return cmd_reset(cfg, args);
-  fmt::print(stderr, "reaper-runtime overlay: unknown command or arguments `{}`\n{}", verb, usage_text);
+  fmt::print(stderr, "reaper-runtime overlay: unknown command or arguments `{}`\n{}", verb,
+             usage_text);
   return 2;
 }
 

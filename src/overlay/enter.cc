@@ -168,6 +168,8 @@ Status release_impl(const NodeConfig& cfg, const std::string& group,
                     std::string_view container_id) {
   REAPER_TRY(validate_group(group));
   auto p = paths_for(cfg, group);
+  struct stat sb {};
+  if (::stat(p.users_dir.c_str(), &sb) < 0 && errno == ENOENT) return {};  // never entered
   auto lock = REAPER_TRY(FileLock::acquire(p.lock_file));
   auto users_dir = REAPER_TRY(fs::open_dir(p.users_dir));
   auto users = REAPER_TRY(read_users(users_dir.get(), group));
@@ -226,7 +228,9 @@ Status enter(const NodeConfig& cfg, const std::string& group, const oci::Spec& s
 Status release(const NodeConfig& cfg, const std::string& group, std::string_view container_id) {
   if (group.empty() || !cfg.overlay_enabled) return {};
   auto st = release_impl(cfg, group, container_id);
-  if (!st) return std::move(st).error().wrap(fmt::format("overlay `{}`: release `{}`", group, container_id));
+  if (!st)
+    return std::move(st).error().wrap(
+        fmt::format("overlay `{}`: release `{}`", group, container_id));
   return {};
 }
 

@@ -71,7 +71,8 @@ Result<std::string> group_for(const NodeConfig& cfg,
   if (cfg.annotation_allowed("overlay-name")) {
     std::string name = lower(annotation(annotations, overlay_name_annotation));
     if (!name.empty()) {
-      REAPER_TRY_CTX(validate_label(name, "overlay name"), "annotation {}", overlay_name_annotation);
+      REAPER_TRY_CTX(validate_label(name, "overlay name"), "annotation {}",
+                     overlay_name_annotation);
       group += '.';
       group += name;
     }

@@ -89,8 +89,8 @@ struct SanitizedFile {
 };
 
 struct MaskPlan {
-  std::vector<std::string> paths;           // hidden behind read-only placeholders
-  std::vector<SanitizedFile> sanitized;     // replaced by a sanitized copy in the view
+  std::vector<std::string> paths;        // hidden behind read-only placeholders
+  std::vector<SanitizedFile> sanitized;  // replaced by a sanitized copy in the view
 };
 
 // The built-in list (original Reaper's plus kubelet / control-plane credentials).
@@ -147,7 +147,8 @@ struct PreparedVolume {
 bool is_volume(const oci::Mount& m);
 // Validates the container's volumes and clones their sources; call in the
 // host mount namespace.
-Result<std::vector<PreparedVolume>> prepare_volumes(const oci::Spec& spec, const EnterOptions& opts);
+Result<std::vector<PreparedVolume>> prepare_volumes(const oci::Spec& spec,
+                                                    const EnterOptions& opts);
 // Attaches them in the view. A mount already at a destination is unmounted
 // first when its id is in `stale` (left by a process that is gone), else the
 // new mount goes on top. Records what was mounted in `done` as it goes.

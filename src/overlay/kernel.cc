@@ -105,13 +105,20 @@ Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
     bool last = i + 1 == parts.size();
     int fd = open_component(cur.get(), name);
     if (fd < 0 && errno == ENOENT && create) {
+      // Explicit modes: the caller's umask must not make a destination
+      // unreachable for a workload that runs as another user.
       int rc = 0;
       if (!last || as_dir) {
         rc = ::mkdirat(cur.get(), name.c_str(), 0755);
+        if (rc == 0) rc = ::fchmodat(cur.get(), name.c_str(), 0755, 0);
       } else {
         rc = ::openat(cur.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                       0644);
-        if (rc >= 0) ::close(rc);
+        if (rc >= 0) {
+          int created = rc;
+          rc = ::fchmod(created, 0644);
+          ::close(created);
+        }
       }
       if (rc < 0 && errno != EEXIST) return sys_error("create `{}`", path);
       fd = open_component(cur.get(), name);
@@ -141,14 +148,21 @@ int openat2(int dirfd, const char* path, OpenHow* how) {
 }
 
 int mount_setattr(int dirfd, const char* path, unsigned flags, MountAttr* attr) {
-  return static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, attr, sizeof(MountAttr)));
+  return static_cast<int>(
+      ::syscall(SYS_mount_setattr, dirfd, path, flags, attr, sizeof(MountAttr)));
 }
 
-std::string fd_path(int fd) { return fmt::format("/proc/self/fd/{}", fd); }
+std::string fd_path(int fd) {
+  return fmt::format("/proc/self/fd/{}", fd);
+}
 
-Result<MountInfo> mount_info(int fd) { return mount_info_at(fd, "", at_empty_path); }
+Result<MountInfo> mount_info(int fd) {
+  return mount_info_at(fd, "", at_empty_path);
+}
 
-bool mount_info_raw(int fd, MountInfo& out) { return mount_info_raw_at(fd, "", at_empty_path, out); }
+bool mount_info_raw(int fd, MountInfo& out) {
+  return mount_info_raw_at(fd, "", at_empty_path, out);
+}
 
 Result<bool> is_mount_point(const std::string& path) {
   auto mi = REAPER_TRY_CTX(mount_info_at(AT_FDCWD, path.c_str(), 0), "`{}`", path);
@@ -174,7 +188,9 @@ Result<UniqueFd> open_or_create(const std::string& path, bool as_dir) {
   return walk(path, true, as_dir);
 }
 
-Result<UniqueFd> open_existing(const std::string& path) { return walk(path, false, false); }
+Result<UniqueFd> open_existing(const std::string& path) {
+  return walk(path, false, false);
+}
 
 namespace {
 
@@ -193,7 +209,9 @@ Status remove_children(int dirfd, dev_t dev, const std::string& where) {
   }
   ::closedir(d);
   for (const auto& n : names) {
-    std::string path = where + "/" + n;
+    std::string path = where;
+    path += '/';
+    path += n;
     struct stat st {};
     if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
       if (errno == ENOENT) continue;
@@ -265,12 +283,12 @@ uint64_t tree_usage(const std::string& path) {
 Status replace_file_at(int dirfd, const std::string& name, std::string_view data, mode_t mode,
                        uid_t uid, gid_t gid) {
   std::string tmp = fmt::format(".{}.reaper-{}", name, ::getpid());
-  UniqueFd fd(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       0600));
+  UniqueFd fd(
+      ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd && errno == EEXIST) {
     ::unlinkat(dirfd, tmp.c_str(), 0);
-    fd.reset(::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                      0600));
+    fd.reset(
+        ::openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   }
   if (!fd) return sys_error("create `{}`", tmp);
   auto fail = [&](Error e) {

@@ -21,13 +21,13 @@
 
 namespace reaper::overlay::kernel {
 
-inline constexpr unsigned at_recursive = 0x8000;             // AT_RECURSIVE
-inline constexpr unsigned move_mount_t_empty_path = 0x40;    // MOVE_MOUNT_T_EMPTY_PATH
-inline constexpr uint64_t mount_attr_rdonly = 0x1;           // MOUNT_ATTR_RDONLY
+inline constexpr unsigned at_recursive = 0x8000;           // AT_RECURSIVE
+inline constexpr unsigned move_mount_t_empty_path = 0x40;  // MOVE_MOUNT_T_EMPTY_PATH
+inline constexpr uint64_t mount_attr_rdonly = 0x1;         // MOUNT_ATTR_RDONLY
 inline constexpr uint64_t mount_attr_nosuid = 0x2;
 inline constexpr uint64_t mount_attr_nodev = 0x4;
 inline constexpr uint64_t mount_attr_noexec = 0x8;
-inline constexpr uint64_t resolve_no_magiclinks = 0x02;      // RESOLVE_NO_MAGICLINKS
+inline constexpr uint64_t resolve_no_magiclinks = 0x02;  // RESOLVE_NO_MAGICLINKS
 
 inline constexpr long overlayfs_magic = 0x794c7630;  // OVERLAYFS_SUPER_MAGIC
 inline constexpr long nsfs_magic = 0x6e736673;       // NSFS_MAGIC

@@ -117,8 +117,8 @@ Result<MaskPlan> plan_masks(const NodeConfig& cfg) {
       return sys_error("stat `{}`", p);
     }
     auto text = REAPER_TRY_CTX(fs::read_file(p), "sanitize `{}`", p);
-    plan.sanitized.push_back({p, sanitize_password_database(text), st.st_mode & 07777, st.st_uid,
-                              st.st_gid});
+    plan.sanitized.push_back(
+        {p, sanitize_password_database(text), st.st_mode & 07777, st.st_uid, st.st_gid});
   }
   return plan;
 }

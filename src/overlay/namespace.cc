@@ -34,14 +34,13 @@
 // so a view cannot hold a reference to its own or another group's namespace
 // (the loop the kernel forbids).
 //
-// Fallback: where the bind still fails with EINVAL (nested setups), the
-// helper stays alive as the namespace's anchor (own session, stdio on
-// /dev/null, no inherited fds) and <ns dir>/.anchors/<group> records
-// "<pid> <namespace inode>"; joiners check that inode before setns, so a
-// reused pid is never joined.
+// Fallback: where the bind still fails with EINVAL (nested setups), an anchor
+// process joins the namespace and stays (own session, stdio on /dev/null, no
+// inherited fds, not a descendant of the monitor), and
+// <ns dir>/.anchors/<group> records "<pid> <namespace inode>"; joiners check
+// that inode before setns, so a reused pid is never joined.
 
 #include <fcntl.h>
-#include <linux/nsfs.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -50,6 +49,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +64,8 @@
 namespace reaper::overlay {
 
 namespace {
+
+constexpr unsigned long ns_get_nstype = _IO(0xb7, 0x3);  // NS_GET_NSTYPE (linux/nsfs.h)
 
 // A forked child that is killed and reaped unless released.
 class OwnedChild {
@@ -85,7 +87,6 @@ class OwnedChild {
     pid_ = -1;
     return status;
   }
-  void release() { pid_ = -1; }
 
  private:
   pid_t pid_;
@@ -209,6 +210,7 @@ void close_fds_except(int a, int b) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   close_fds_except(ready_fd, go_fd);
+  ::umask(022);
   int devnull = ::open("/dev/null", O_RDWR);
   if (devnull >= 0) {
     ::dup2(devnull, 0);
@@ -221,18 +223,63 @@ void close_fds_except(int a, int b) {
     ::_exit(1);
   }
   if (!fs::write_all(ready_fd, "R").ok()) ::_exit(1);
+  // Stay until the parent has persisted the namespace (or started an anchor).
   char what = 0;
   ssize_t n;
   while ((n = ::read(go_fd, &what, 1)) < 0 && errno == EINTR) {
   }
-  if (n != 1 || what != 'A') ::_exit(n == 1 && what == 'X' ? 0 : 1);
-  // Anchor: keep the namespace alive until `overlay reset` kills us.
-  ::prctl(PR_SET_PDEATHSIG, 0);
+  ::_exit(n == 1 && what == 'X' ? 0 : 1);
+}
+
+// The fallback anchor: joins the namespace and waits until `overlay reset`
+// kills it. It holds nothing else: no inherited fd (a lock, the container's
+// stdio), stdio on /dev/null, its own session.
+[[noreturn]] void anchor_main(int nsfd, int ready_fd) {
+  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  close_fds_except(nsfd, ready_fd);
+  int devnull = ::open("/dev/null", O_RDWR);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    if (devnull > 2) ::close(devnull);
+  }
+  if (::setns(nsfd, CLONE_NEWNS) < 0 || ::chdir("/") < 0) ::_exit(1);
+  ::close(nsfd);
   ::setsid();
   ::prctl(PR_SET_NAME, "reaper-anchor");
+  if (::write(ready_fd, "R", 1) != 1) ::_exit(1);
   ::close(ready_fd);
-  ::close(go_fd);
   for (;;) ::pause();
+}
+
+// Starts the anchor with CLONE_PARENT: it becomes a sibling of the caller
+// (the monitor), not a descendant, because a monitor ends every descendant
+// when its workload ends. Returns once the anchor is in the namespace.
+Result<pid_t> start_anchor(int nsfd) {
+  auto ready = REAPER_TRY(make_pipe());
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0));
+  if (pid < 0) return sys_error("start the namespace anchor");
+  if (pid == 0) anchor_main(nsfd, ready.write.get());
+  ready.write.reset();
+  std::string got;
+  char c;
+  ssize_t n;
+  while ((n = ::read(ready.read.get(), &c, 1)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    got += c;
+  }
+  if (got != "R") {
+    ::kill(pid, SIGKILL);
+    return make_error("the namespace anchor could not join the namespace");
+  }
+  return pid;
 }
 
 // Reads the helper's report: ok once it is ready, its error otherwise.
@@ -266,7 +313,8 @@ Status make_group_dirs(const GroupPaths& p) {
   // The view's `/` takes the mode and owner of the upper layer's root.
   struct stat root {};
   if (::stat("/", &root) < 0) return sys_error("stat `/`");
-  if (::mkdir(p.upper.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("mkdir `{}`", p.upper);
+  if (::mkdir(p.upper.c_str(), 0755) < 0 && errno != EEXIST)
+    return sys_error("mkdir `{}`", p.upper);
   if (::chown(p.upper.c_str(), root.st_uid, root.st_gid) < 0 ||
       ::chmod(p.upper.c_str(), root.st_mode & 07777) < 0)
     return sys_error("set the mode of `{}`", p.upper);
@@ -325,7 +373,8 @@ Status prepare_host(const NodeConfig& cfg) {
     return make_error("overlay base `{}`: `,`, `:` and `\\` cannot appear in overlayfs options",
                       base);
   REAPER_TRY(fs::mkdir_p(ns, 0700));
-  for (const char* sub : {"/.locks", "/.users", "/.anchors"}) REAPER_TRY(fs::mkdir_p(ns + sub, 0700));
+  for (const char* sub : {"/.locks", "/.users", "/.anchors"})
+    REAPER_TRY(fs::mkdir_p(ns + sub, 0700));
   REAPER_TRY(fs::mkdir_p(base, 0700));
   auto lock = REAPER_TRY(FileLock::acquire(ns + "/.locks/.setup"));
 
@@ -338,7 +387,8 @@ Status prepare_host(const NodeConfig& cfg) {
   // overlayfs refuses an upper layer inside its lower layer, and the lower
   // layer is the root filesystem: give the base a filesystem of its own
   // (a tmpfs, like the default /run) when it is on the root filesystem.
-  struct stat root {}, st {};
+  struct stat root {
+  }, st{};
   if (::stat("/", &root) < 0) return sys_error("stat `/`");
   if (::stat(base.c_str(), &st) < 0) return sys_error("stat `{}`", base);
   if (st.st_dev == root.st_dev &&
@@ -358,7 +408,7 @@ Result<UniqueFd> open_namespace(const GroupPaths& p) {
   if (fd) {
     auto type = REAPER_TRY_CTX(kernel::fs_type(fd.get()), "`{}`", p.ns_file);
     if (type == kernel::nsfs_magic) {
-      int nstype = ::ioctl(fd.get(), NS_GET_NSTYPE);
+      int nstype = ::ioctl(fd.get(), ns_get_nstype);
       if (nstype == CLONE_NEWNS || (nstype < 0 && errno == ENOTTY)) return fd;
       return make_error("`{}` is not a mount namespace", p.ns_file);
     }
@@ -402,23 +452,25 @@ Result<UniqueFd> create_namespace(const NodeConfig& cfg, const GroupPaths& p,
       ::unlink(p.ns_file.c_str());
     }
   }
-  if (bound) {
-    REAPER_TRY_CTX(fs::write_all(go.write.get(), "X"), "release the namespace helper");
-    int status = child.wait();
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      return make_error("the namespace helper failed after the namespace was persisted");
-    return nsfd;
+  if (!bound) {
+    // Fallback: an anchor process holds the namespace; record which one.
+    pid_t anchor = REAPER_TRY_CTX(start_anchor(nsfd.get()), "persist the namespace");
+    uint64_t ino = REAPER_TRY(namespace_inode(nsfd.get()));
+    auto [dir, name] = kernel::split_path(p.anchor_file);
+    auto dirfd = fs::open_dir(dir);
+    Status recorded = dirfd.ok()
+                          ? kernel::replace_file_at(dirfd->get(), name,
+                                                    fmt::format("{} {}\n", anchor, ino), 0600, 0, 0)
+                          : Status(std::move(dirfd).error());
+    if (!recorded) {
+      ::kill(anchor, SIGKILL);
+      return std::move(recorded).error().wrap("record the namespace anchor");
+    }
   }
-
-  // Fallback: the helper stays as the anchor; record which namespace it holds.
-  uint64_t ino = REAPER_TRY(namespace_inode(nsfd.get()));
-  auto [dir, name] = kernel::split_path(p.anchor_file);
-  auto dirfd = REAPER_TRY(fs::open_dir(dir));
-  REAPER_TRY_CTX(kernel::replace_file_at(dirfd.get(), name, fmt::format("{} {}\n", pid, ino), 0600,
-                                         0, 0),
-                 "record the namespace anchor");
-  REAPER_TRY_CTX(fs::write_all(go.write.get(), "A"), "keep the namespace helper as anchor");
-  child.release();
+  REAPER_TRY_CTX(fs::write_all(go.write.get(), "X"), "release the namespace helper");
+  int status = child.wait();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return make_error("the namespace helper failed after the namespace was persisted");
   return nsfd;
 }
 
@@ -442,7 +494,8 @@ Status drop_namespace(const GroupPaths& p) {
     if (errno == EINVAL || errno == ENOENT) break;
     return sys_error("unmount `{}`", p.ns_file);
   }
-  if (::unlink(p.ns_file.c_str()) < 0 && errno != ENOENT) return sys_error("remove `{}`", p.ns_file);
+  if (::unlink(p.ns_file.c_str()) < 0 && errno != ENOENT)
+    return sys_error("remove `{}`", p.ns_file);
 
   pid_t pid = 0;
   auto anchor = REAPER_TRY(open_anchor(p, &pid));

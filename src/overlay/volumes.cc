@@ -272,7 +272,8 @@ Result<DnsPlan> prepare_dns(const NodeConfig& cfg, const oci::Spec& spec) {
         "(kubelet prepares one per pod)");
   plan.origin = resolv->source;
   auto content = REAPER_TRY(read_optional(resolv->source));
-  if (!content) return errno_error(ENOENT, "kubelet's resolv.conf `{}` does not exist", resolv->source);
+  if (!content)
+    return errno_error(ENOENT, "kubelet's resolv.conf `{}` does not exist", resolv->source);
   if (content->empty()) return make_error("kubelet's resolv.conf `{}` is empty", resolv->source);
   plan.content = std::move(content);
   return plan;

@@ -105,8 +105,8 @@ int fail(const Invocation& inv, const Error& e) {
         w.key("time").value(state::format_rfc3339(state::now_ns())).end_object();
         line = w.str() + "\n";
       } else {
-        line = fmt::format("{} error {}{}\n", state::format_rfc3339(state::now_ns()), verb,
-                           e.what());
+        line =
+            fmt::format("{} error {}{}\n", state::format_rfc3339(state::now_ns()), verb, e.what());
       }
       (void)fs::write_all(fd.get(), line);
     }
@@ -121,6 +121,21 @@ Result<runtime::Context> context(const Invocation& inv) {
 }  // namespace reaper::cli
 
 namespace reaper::cli {
+
+runtime::CreateRequest create_request(const Flags& f) {
+  runtime::CreateRequest req;
+  req.id = f.positional.at(0);
+  req.bundle = f.get("bundle", ".");
+  req.stdio.console_socket = f.get("console-socket");
+  req.cli_namespace = f.get("namespace");
+  if (f.has("stdin") || f.has("stdout") || f.has("stderr")) {
+    req.stdio.inherit = false;
+    req.stdio.in = f.get("stdin");
+    req.stdio.out = f.get("stdout");
+    req.stdio.err = f.get("stderr");
+  }
+  return req;
+}
 
 Status write_pid_file(const std::string& path, pid_t pid) {
   auto slash = path.rfind('/');

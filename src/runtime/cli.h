@@ -16,17 +16,17 @@ namespace reaper::cli {
 
 struct Globals {
   std::string root;
-  std::string log;                 // also append errors to this file
-  std::string log_format = "text"; // text | json
+  std::string log;                  // also append errors to this file
+  std::string log_format = "text";  // text | json
   bool debug = false;
-  bool systemd_cgroup = false;     // accepted for runc compatibility
+  bool systemd_cgroup = false;  // accepted for runc compatibility
 };
 
 struct Invocation {
   Globals globals;
   const char* const* envp = nullptr;
   std::string verb;
-  std::vector<std::string> args;   // after the verb
+  std::vector<std::string> args;  // after the verb
 };
 
 // A flag: "bundle|b" names --bundle and -b; `value` says it takes one.
@@ -41,7 +41,9 @@ class Flags {
   // everything after it is positional. Unknown flags are errors.
   static Result<Flags> parse(const std::vector<std::string>& args,
                              std::initializer_list<FlagSpec> specs);
-  [[nodiscard]] bool has(std::string_view name) const { return values_.count(std::string(name)) != 0; }
+  [[nodiscard]] bool has(std::string_view name) const {
+    return values_.count(std::string(name)) != 0;
+  }
   [[nodiscard]] std::string get(std::string_view name, std::string fallback = {}) const;
   [[nodiscard]] std::vector<std::string> all(std::string_view name) const;
   std::vector<std::string> positional;
@@ -72,6 +74,16 @@ int cmd_overlay(const Invocation& inv);
 }  // namespace reaper::cli
 
 namespace reaper::cli {
+// The CreateRequest common to `create` and `run`: id, --bundle (default .),
+// --console-socket, --namespace and the reaper extension --stdin/--stdout/
+// --stderr (paths of FIFOs or files, as the shim passes them).
+runtime::CreateRequest create_request(const Flags& f);
+// Flags that `create` and `run` both take.
+#define REAPER_CREATE_FLAGS                                                                    \
+  {"bundle|b", true}, {"pid-file", true}, {"console-socket", true}, {"namespace|n", true},     \
+      {"stdin", true}, {"stdout", true}, {"stderr", true}, {"no-pivot"}, {"no-new-keyring"}, { \
+    "preserve-fds", true                                                                       \
+  }
 // Writes `pid` to `path` atomically (temp file + rename in the same directory).
 Status write_pid_file(const std::string& path, pid_t pid);
 // Prints a process's state as OCI state JSON.

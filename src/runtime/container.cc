@@ -105,9 +105,12 @@ Status wait_pidfd(int pidfd) {
 
 std::string_view to_string(ProcessStatus s) {
   switch (s) {
-    case ProcessStatus::created: return "created";
-    case ProcessStatus::running: return "running";
-    case ProcessStatus::stopped: return "stopped";
+    case ProcessStatus::created:
+      return "created";
+    case ProcessStatus::running:
+      return "running";
+    case ProcessStatus::stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -135,8 +138,7 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
       REAPER_TRY(overlay::group_for(ctx.config, spec.annotations, req.cli_namespace));
 
   auto dir = REAPER_TRY(ctx.store.create_dir(req.id));
-  MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle},
-                       ctx.envp};
+  MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle}, ctx.envp};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -240,13 +242,14 @@ Result<state::ExitRecord> wait(const Context& ctx, const std::string& id,
   auto pidfd = REAPER_TRY(monitor_pidfd(ctx, id, exec_id));
   if (pidfd) REAPER_TRY(wait_pidfd(pidfd.get()));
   auto st = REAPER_TRY(get_state(ctx, id, exec_id));
-  if (!st.exit) return make_error("{}: monitor exited but the process is {}",
-                                  describe(id, exec_id), to_string(st.status));
+  if (!st.exit)
+    return make_error("{}: monitor exited but the process is {}", describe(id, exec_id),
+                      to_string(st.status));
   return *st.exit;
 }
 
-Status resize(const Context& ctx, const std::string& id, const std::string& exec_id,
-              unsigned cols, unsigned rows) {
+Status resize(const Context& ctx, const std::string& id, const std::string& exec_id, unsigned cols,
+              unsigned rows) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
   REAPER_TRY(monitor::request(dir.get(), fmt::format("resize {} {}", cols, rows)));
   return {};

@@ -76,8 +76,8 @@ Result<state::ExitRecord> wait(const Context& ctx, const std::string& id,
 // when the monitor is already gone.
 Result<UniqueFd> monitor_pidfd(const Context& ctx, const std::string& id,
                                const std::string& exec_id = {});
-Status resize(const Context& ctx, const std::string& id, const std::string& exec_id,
-              unsigned cols, unsigned rows);
+Status resize(const Context& ctx, const std::string& id, const std::string& exec_id, unsigned cols,
+              unsigned rows);
 Status close_stdin(const Context& ctx, const std::string& id, const std::string& exec_id);
 // Deletes a container (refused while it runs unless `force`) or one exec.
 Status remove(const Context& ctx, const std::string& id, bool force);

@@ -4,23 +4,20 @@
 namespace reaper::cli {
 
 int cmd_create(const Invocation& inv) {
-  auto flags = Flags::parse(inv.args, {{"bundle|b", true}, {"pid-file", true},
-                                       {"console-socket", true}, {"namespace|n", true},
-                                       {"no-pivot"}, {"no-new-keyring"}, {"preserve-fds", true}});
+  auto flags = Flags::parse(inv.args, {REAPER_CREATE_FLAGS});
   if (!flags) return fail(inv, flags.error());
   if (auto st = expect_positional(*flags, 1, "create [--bundle DIR] ID"); !st)
     return fail(inv, st.error());
   auto ctx = context(inv);
   if (!ctx) return fail(inv, ctx.error());
-  runtime::CreateRequest req;
-  req.id = flags->positional[0];
-  req.bundle = flags->get("bundle", ".");
-  req.stdio.console_socket = flags->get("console-socket");
-  req.cli_namespace = flags->get("namespace");
+  auto req = create_request(*flags);
   auto pid = runtime::create(*ctx, req);
   if (!pid) return fail(inv, pid.error());
   if (flags->has("pid-file")) {
-    if (auto st = write_pid_file(flags->get("pid-file"), *pid); !st) return fail(inv, st.error());
+    if (auto st = write_pid_file(flags->get("pid-file"), *pid); !st) {
+      (void)runtime::remove(*ctx, req.id, true);  // nothing half-created stays
+      return fail(inv, st.error());
+    }
   }
   return 0;
 }

@@ -71,9 +71,15 @@ Result<std::string> process_from_args(const runtime::Context& ctx, const std::st
 }  // namespace
 
 int cmd_exec(const Invocation& inv) {
-  auto flags = Flags::parse(inv.args, {{"process|p", true}, {"tty|t"}, {"detach|d"},
-                                       {"pid-file", true}, {"exec-id", true}, {"cwd", true},
-                                       {"env|e", true}, {"user|u", true}, {"console-socket", true},
+  auto flags = Flags::parse(inv.args, {{"process|p", true},
+                                       {"tty|t"},
+                                       {"detach|d"},
+                                       {"pid-file", true},
+                                       {"exec-id", true},
+                                       {"cwd", true},
+                                       {"env|e", true},
+                                       {"user|u", true},
+                                       {"console-socket", true},
                                        {"no-new-privs"}});
   if (!flags) return fail(inv, flags.error());
   if (flags->positional.empty())

@@ -23,12 +23,16 @@ struct Verb {
 };
 
 constexpr Verb verbs[] = {
-    {"create", cli::cmd_create, "create [--bundle DIR] [--pid-file F] [--console-socket S] [--namespace NS] ID"},
+    {"create", cli::cmd_create,
+     "create [--bundle DIR] [--pid-file F] [--console-socket S] [--namespace NS] [--stdin P] "
+     "[--stdout P] [--stderr P] ID"},
     {"start", cli::cmd_start, "start ID"},
     {"state", cli::cmd_state, "state ID"},
     {"kill", cli::cmd_kill, "kill [--all] ID [SIGNAL]"},
     {"delete", cli::cmd_delete, "delete [--force] ID"},
-    {"exec", cli::cmd_exec, "exec [--process P.json] [--tty] [--detach] [--pid-file F] [--exec-id E] [--cwd D] [--env K=V] [--user UID[:GID]] ID [-- ARGS...]"},
+    {"exec", cli::cmd_exec,
+     "exec [--process P.json] [--tty] [--detach] [--pid-file F] [--exec-id E] [--cwd D] [--env "
+     "K=V] [--user UID[:GID]] ID [-- ARGS...]"},
     {"run", cli::cmd_run, "run [--bundle DIR] [--pid-file F] [--namespace NS] [--detach] ID"},
     {"list", cli::cmd_list, "list [--format table|json]"},
     {"ps", cli::cmd_ps, "ps [--format table|json] ID"},
@@ -68,8 +72,14 @@ int runtime_main(Args args) {
       usage(stdout);
       return 0;
     }
-    if (name == "--debug") { inv.globals.debug = true; continue; }
-    if (name == "--systemd-cgroup") { inv.globals.systemd_cgroup = true; continue; }
+    if (name == "--debug") {
+      inv.globals.debug = true;
+      continue;
+    }
+    if (name == "--systemd-cgroup") {
+      inv.globals.systemd_cgroup = true;
+      continue;
+    }
     if (name == "--root" || name == "--log" || name == "--log-format" || name == "--pid-file" ||
         name == "--criu" || name == "--rootless") {
       auto v = value();

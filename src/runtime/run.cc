@@ -7,20 +7,14 @@
 namespace reaper::cli {
 
 int cmd_run(const Invocation& inv) {
-  auto flags = Flags::parse(inv.args, {{"bundle|b", true}, {"pid-file", true},
-                                       {"console-socket", true}, {"namespace|n", true},
-                                       {"detach|d"}, {"keep"}, {"no-pivot"}, {"no-new-keyring"}});
+  auto flags = Flags::parse(inv.args, {REAPER_CREATE_FLAGS, {"detach|d"}, {"keep"}});
   if (!flags) return fail(inv, flags.error());
   if (auto st = expect_positional(*flags, 1, "run [--bundle DIR] ID"); !st)
     return fail(inv, st.error());
   auto ctx = context(inv);
   if (!ctx) return fail(inv, ctx.error());
-  runtime::CreateRequest req;
-  req.id = flags->positional[0];
-  req.bundle = flags->get("bundle", ".");
-  req.stdio.console_socket = flags->get("console-socket");
+  auto req = create_request(*flags);
   req.stdio.relay_terminal = !flags->has("detach");
-  req.cli_namespace = flags->get("namespace");
   auto pid = runtime::create(*ctx, req);
   if (!pid) return fail(inv, pid.error());
   if (flags->has("pid-file")) {

@@ -13,8 +13,8 @@
 namespace reaper::shim {
 
 struct BackendContext {
-  EventLoop& loop;     // register pidfds etc. here
-  EventSink& events;   // publish /tasks/exit, /tasks/oom here
+  EventLoop& loop;    // register pidfds etc. here
+  EventSink& events;  // publish /tasks/exit, /tasks/oom here
   const Log& log;
   const ShimFlags& flags;  // namespace, id, containerd addresses
 };

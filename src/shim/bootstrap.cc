@@ -74,7 +74,8 @@ Result<Listening> bind_or_reuse(const std::string& path) {
   if (listener.ok()) return Listening{std::move(*listener)};
   if (listener.error().err() != EADDRINUSE) return std::move(listener).error();
   if (connect_unix(path).ok()) return Listening{};
-  if (::unlink(path.c_str()) < 0 && errno != ENOENT) return sys_error("remove stale socket `{}`", path);
+  if (::unlink(path.c_str()) < 0 && errno != ENOENT)
+    return sys_error("remove stale socket `{}`", path);
   return Listening{REAPER_TRY(listen_unix(path))};
 }
 
@@ -83,7 +84,8 @@ Result<Listening> bind_or_reuse(const std::string& path) {
 // exec failure through a close-on-exec pipe.
 Status spawn_server(const ShimFlags& flags, const BootstrapInfo& info, const std::string& self_exe,
                     int listener) {
-  std::vector<std::string> args = {std::string(personality), "-namespace", flags.ns, "-id", flags.id};
+  std::vector<std::string> args = {std::string(personality), "-namespace", flags.ns, "-id",
+                                   flags.id};
   auto add = [&](const char* flag, const std::string& value) {
     if (value.empty()) return;
     args.emplace_back(flag);
@@ -94,6 +96,7 @@ Status spawn_server(const ShimFlags& flags, const BootstrapInfo& info, const std
   add("-ttrpc-address", info.ttrpc_address);
   if (flags.debug || info.debug) args.emplace_back("-debug");
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
@@ -132,22 +135,27 @@ Status spawn_server(const ShimFlags& flags, const BootstrapInfo& info, const std
   } while (n < 0 && errno == EINTR);
   if (n == 0) return {};  // exec succeeded: the pipe closed on exec
   ::waitpid(pid, nullptr, 0);
-  if (n == sizeof child_errno) return errno_error(child_errno, "start the shim server `{}`", self_exe);
+  if (n == sizeof child_errno)
+    return errno_error(child_errno, "start the shim server `{}`", self_exe);
   return make_error("start the shim server `{}`: no report from the child", self_exe);
 }
 
 }  // namespace
 
-BootstrapInfo decode_bootstrap(std::string_view input, const ShimFlags& flags, std::string_view env_ttrpc) {
+BootstrapInfo decode_bootstrap(std::string_view input, const ShimFlags& flags,
+                               std::string_view env_ttrpc) {
   BootstrapInfo info;
   info.socket_dir = std::string(default_socket_dir);
   info.ttrpc_address = flags.ttrpc_address.empty() ? std::string(env_ttrpc) : flags.ttrpc_address;
   ::containerd::runtime::bootstrap::v1::BootstrapParams params;
-  if (input.empty() || !params.ParseFromArray(input.data(), static_cast<int>(input.size()))) return info;
+  if (input.empty() || !params.ParseFromArray(input.data(), static_cast<int>(input.size())))
+    return info;
   if (params.instance_id() != flags.id || params.namespace_() != flags.ns) return info;
   info.bootstrap_params = true;
-  if (params.has_socket_dir() && !params.socket_dir().empty()) info.socket_dir = params.socket_dir();
-  if (!params.containerd_ttrpc_address().empty()) info.ttrpc_address = params.containerd_ttrpc_address();
+  if (params.has_socket_dir() && !params.socket_dir().empty())
+    info.socket_dir = params.socket_dir();
+  if (!params.containerd_ttrpc_address().empty())
+    info.ttrpc_address = params.containerd_ttrpc_address();
   info.debug = params.log_level() < 0;
   return info;
 }
@@ -163,7 +171,8 @@ Result<std::string> shim_start(const ShimFlags& flags, const StartOptions& optio
   if (!options.socket_dir_override.empty()) info.socket_dir = options.socket_dir_override;
 
   // 2. The group's socket.
-  std::string group = REAPER_TRY_CTX(bundle_group(options.bundle_fd, flags.id), "start `{}`", flags.id);
+  std::string group =
+      REAPER_TRY_CTX(bundle_group(options.bundle_fd, flags.id), "start `{}`", flags.id);
   std::string path = socket_path(flags.address, flags.ns, group, info.socket_dir);
   std::string uri = socket_uri(path);
 
@@ -181,7 +190,8 @@ Result<std::string> shim_start(const ShimFlags& flags, const StartOptions& optio
   }
 
   // 4. The address file, also when reusing (1.6/1.7 reconnect from it).
-  REAPER_TRY_CTX(fs::write_file_atomic_at(options.bundle_fd, "address", uri, 0644), "write `address`");
+  REAPER_TRY_CTX(fs::write_file_atomic_at(options.bundle_fd, "address", uri, 0644),
+                 "write `address`");
   return uri;
 }
 

@@ -37,13 +37,14 @@ struct BootstrapInfo {
 // Decodes start's stdin: BootstrapParams when it parses and its instance_id
 // and namespace equal -id and -namespace; anything else is the legacy
 // options Any (ignored: we have no runtime options yet).
-BootstrapInfo decode_bootstrap(std::string_view input, const ShimFlags& flags, std::string_view env_ttrpc);
+BootstrapInfo decode_bootstrap(std::string_view input, const ShimFlags& flags,
+                               std::string_view env_ttrpc);
 
 struct StartOptions {
   int stdin_fd = 0;
-  int bundle_fd = AT_FDCWD;                  // where config.json and `address` are
-  std::string self_exe = "/proc/self/exe";   // what the server runs
-  std::string socket_dir_override;           // tests: instead of /run/containerd/s
+  int bundle_fd = AT_FDCWD;                 // where config.json and `address` are
+  std::string self_exe = "/proc/self/exe";  // what the server runs
+  std::string socket_dir_override;          // tests: instead of /run/containerd/s
 };
 
 // Returns the address to print ("unix:///run/containerd/s/<hex>").

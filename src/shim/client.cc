@@ -14,7 +14,8 @@ namespace reaper::shim {
 Client::Client(EventLoop& loop, std::string address, const Log& log)
     : loop_(loop), address_(std::move(address)), log_(log) {}
 
-Result<std::unique_ptr<Client>> Client::create(EventLoop& loop, std::string address, const Log& log) {
+Result<std::unique_ptr<Client>> Client::create(EventLoop& loop, std::string address,
+                                               const Log& log) {
   std::unique_ptr<Client> client(new Client(loop, std::move(address), log));
   Client* raw = client.get();
   client->timer_ = REAPER_TRY_CTX(Timer::create(loop, [raw] { raw->on_timer(); }), "ttrpc client");
@@ -31,7 +32,8 @@ Status Client::ensure_connected() {
   auto pending = REAPER_TRY(connect_unix_nonblocking(address_));
   connecting_ = pending.state == ConnectState::in_progress;
   interest_ = connecting_ ? EPOLLOUT : EPOLLIN;
-  auto watch = loop_.watch(pending.fd.get(), interest_, [this](uint32_t events) { on_events(events); });
+  auto watch =
+      loop_.watch(pending.fd.get(), interest_, [this](uint32_t events) { on_events(events); });
   if (!watch.ok()) return std::move(watch).error();
   fd_ = std::move(pending.fd);
   watch_ = std::move(*watch);
@@ -56,8 +58,9 @@ void Client::call(const std::string& service, const std::string& method, std::st
   request.set_timeout_nano(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count());
   std::string bytes = request.SerializeAsString();
   if (bytes.size() > frame_max_payload) {
-    fail_later(std::move(done), rpc_error(Code::resource_exhausted, "request of {} bytes exceeds {}",
-                                          bytes.size(), frame_max_payload));
+    fail_later(std::move(done),
+               rpc_error(Code::resource_exhausted, "request of {} bytes exceeds {}", bytes.size(),
+                         frame_max_payload));
     return;
   }
   uint32_t id = next_stream_id_;
@@ -79,12 +82,16 @@ void Client::close(std::string_view reason) {
   out_.clear();
   out_offset_ = 0;
   auto calls = std::exchange(calls_, {});
-  for (auto& [id, call] : calls) fail_later(std::move(call.done), RpcStatus{Code::unavailable, std::string(reason)});
+  for (auto& [id, call] : calls)
+    fail_later(std::move(call.done), RpcStatus{Code::unavailable, std::string(reason)});
   if (timer_) timer_->disarm();
 }
 
 void Client::fail_later(Callback done, RpcStatus status) {
-  loop_.post([done = std::move(done), status = std::move(status)] { done(status, {}); });
+  loop_.post(
+      [alive = std::weak_ptr<int>(alive_), done = std::move(done), status = std::move(status)] {
+        if (!alive.expired()) done(status, {});
+      });
 }
 
 void Client::on_events(uint32_t events) {
@@ -189,7 +196,8 @@ void Client::on_timer() {
     }
   }
   rearm_timer();
-  for (auto& done : expired) done(rpc_error(Code::deadline_exceeded, "no answer from `{}` in time", address_), {});
+  for (auto& done : expired)
+    done(rpc_error(Code::deadline_exceeded, "no answer from `{}` in time", address_), {});
 }
 
 void Client::rearm_timer() {

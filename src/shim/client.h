@@ -31,13 +31,14 @@ class Client {
  public:
   using Callback = std::function<void(const RpcStatus& status, std::string payload)>;
 
-  static Result<std::unique_ptr<Client>> create(EventLoop& loop, std::string address, const Log& log);
+  static Result<std::unique_ptr<Client>> create(EventLoop& loop, std::string address,
+                                                const Log& log);
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Starts a call; `done` runs exactly once, later, from the loop. Callbacks
-  // must not destroy the Client.
+  // Starts a call; `done` runs once, later, from the loop (never after the
+  // Client is destroyed). Callbacks must not destroy the Client.
   void call(const std::string& service, const std::string& method, std::string payload,
             std::chrono::milliseconds timeout, Callback done);
 
@@ -79,6 +80,8 @@ class Client {
   size_t out_offset_ = 0;
   std::map<uint32_t, Call> calls_;
   std::optional<Timer> timer_;  // the earliest deadline of calls_
+  // Expires with the Client: failures posted to the loop are dropped after.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace reaper::shim

@@ -32,19 +32,21 @@ std::string make_forward_request(std::string_view ns, std::string_view topic,
 EventPublisher::EventPublisher(EventLoop& loop, std::string ns, const Log& log, Options options)
     : loop_(loop), namespace_(std::move(ns)), log_(log), options_(options) {}
 
-Result<std::unique_ptr<EventPublisher>> EventPublisher::create(EventLoop& loop, std::string ttrpc_address,
+Result<std::unique_ptr<EventPublisher>> EventPublisher::create(EventLoop& loop,
+                                                               std::string ttrpc_address,
                                                                std::string ns, const Log& log,
                                                                Options options) {
   std::unique_ptr<EventPublisher> publisher(new EventPublisher(loop, std::move(ns), log, options));
   EventPublisher* raw = publisher.get();
   publisher->client_ = REAPER_TRY(Client::create(loop, std::move(ttrpc_address), log));
-  publisher->retry_timer_ = REAPER_TRY_CTX(Timer::create(loop, [raw] { raw->send_next(); }),
-                                           "event publisher");
+  publisher->retry_timer_ =
+      REAPER_TRY_CTX(Timer::create(loop, [raw] { raw->send_next(); }), "event publisher");
   return publisher;
 }
 
 void EventPublisher::publish(std::string_view topic, const google::protobuf::MessageLite& event) {
-  queue_.push_back(Item{std::string(topic), make_forward_request(namespace_, topic, event, timestamp_now())});
+  queue_.push_back(
+      Item{std::string(topic), make_forward_request(namespace_, topic, event, timestamp_now())});
   log_.debug("event {} queued ({} waiting)", topic, queue_.size());
   if (!in_flight_ && !retry_timer_->armed()) send_next();
 }
@@ -55,7 +57,7 @@ void EventPublisher::send_next() {
   Item& head = queue_.front();
   ++head.attempts;
   client_->call(std::string(events_service), "Forward", head.request, options_.call_timeout,
-                [this](const RpcStatus& status, std::string) { on_answer(status); });
+                [this](const RpcStatus& status, const std::string&) { on_answer(status); });
 }
 
 void EventPublisher::on_answer(const RpcStatus& status) {
@@ -72,7 +74,8 @@ void EventPublisher::on_answer(const RpcStatus& status) {
     return;
   }
   if (head.attempts >= options_.max_attempts) {
-    log_.error("publish {}: giving up after {} attempts: {}", head.topic, head.attempts, status.what());
+    log_.error("publish {}: giving up after {} attempts: {}", head.topic, head.attempts,
+               status.what());
     finish_head();
     return;
   }

@@ -73,7 +73,8 @@ class EventPublisher final : public EventSink {
   };
 
   static Result<std::unique_ptr<EventPublisher>> create(EventLoop& loop, std::string ttrpc_address,
-                                                        std::string ns, const Log& log, Options options);
+                                                        std::string ns, const Log& log,
+                                                        Options options);
   static Result<std::unique_ptr<EventPublisher>> create(EventLoop& loop, std::string ttrpc_address,
                                                         std::string ns, const Log& log) {
     return create(loop, std::move(ttrpc_address), std::move(ns), log, Options{});

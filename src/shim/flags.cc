@@ -20,7 +20,9 @@ constexpr ValueFlag value_flags[] = {
     {"ttrpc-address", &ShimFlags::ttrpc_address},
 };
 
-bool is_action(std::string_view arg) { return arg == "start" || arg == "delete"; }
+bool is_action(std::string_view arg) {
+  return arg == "start" || arg == "delete";
+}
 
 // Go's strconv.ParseBool, defaulting to true for anything it would reject.
 bool parse_bool(std::string_view v) {

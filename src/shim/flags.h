@@ -14,15 +14,15 @@
 namespace reaper::shim {
 
 struct ShimFlags {
-  std::string ns;              // -namespace
-  std::string address;         // -address: containerd's gRPC socket
-  std::string publish_binary;  // -publish-binary
-  std::string id;              // -id
-  std::string bundle;          // -bundle (delete)
-  std::string ttrpc_address;   // -ttrpc-address (ours: start passes it to the server)
-  bool debug = false;          // -debug
-  bool version = false;        // -v, -version
-  std::string action;          // "start", "delete", "" (server)
+  std::string ns;                    // -namespace
+  std::string address;               // -address: containerd's gRPC socket
+  std::string publish_binary;        // -publish-binary
+  std::string id;                    // -id
+  std::string bundle;                // -bundle (delete)
+  std::string ttrpc_address;         // -ttrpc-address (ours: start passes it to the server)
+  bool debug = false;                // -debug
+  bool version = false;              // -v, -version
+  std::string action;                // "start", "delete", "" (server)
   std::vector<std::string> ignored;  // unknown flags and extra arguments
 };
 

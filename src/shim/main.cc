@@ -33,7 +33,8 @@ int start(const shim::ShimFlags& flags) {
 int remove(const shim::ShimFlags& flags) {
   auto response = shim::shim_delete(flags);
   if (!response.ok()) return fail("delete", response.error());
-  if (auto st = fs::write_all(1, response->SerializeAsString()); !st) return fail("delete", st.error());
+  if (auto st = fs::write_all(1, response->SerializeAsString()); !st)
+    return fail("delete", st.error());
   return 0;
 }
 

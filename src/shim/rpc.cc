@@ -7,26 +7,15 @@
 namespace reaper::shim {
 
 std::string_view code_name(Code code) {
-  switch (code) {
-    case Code::ok: return "OK";
-    case Code::canceled: return "Canceled";
-    case Code::unknown: return "Unknown";
-    case Code::invalid_argument: return "InvalidArgument";
-    case Code::deadline_exceeded: return "DeadlineExceeded";
-    case Code::not_found: return "NotFound";
-    case Code::already_exists: return "AlreadyExists";
-    case Code::permission_denied: return "PermissionDenied";
-    case Code::resource_exhausted: return "ResourceExhausted";
-    case Code::failed_precondition: return "FailedPrecondition";
-    case Code::aborted: return "Aborted";
-    case Code::out_of_range: return "OutOfRange";
-    case Code::unimplemented: return "Unimplemented";
-    case Code::internal: return "Internal";
-    case Code::unavailable: return "Unavailable";
-    case Code::data_loss: return "DataLoss";
-    case Code::unauthenticated: return "Unauthenticated";
-  }
-  return "Code(?)";
+  // Indexed by code: the gRPC codes are 0..16 without gaps.
+  static constexpr std::string_view names[] = {
+      "OK",       "Canceled",        "Unknown",          "InvalidArgument",   "DeadlineExceeded",
+      "NotFound", "AlreadyExists",   "PermissionDenied", "ResourceExhausted", "FailedPrecondition",
+      "Aborted",  "OutOfRange",      "Unimplemented",    "Internal",          "Unavailable",
+      "DataLoss", "Unauthenticated",
+  };
+  auto index = static_cast<size_t>(code);
+  return index < std::size(names) ? names[index] : "Code(?)";
 }
 
 std::string RpcStatus::what() const {
@@ -38,18 +27,33 @@ RpcStatus to_rpc_status(const Error& error) {
   Code code = Code::unknown;
   switch (error.err()) {
     case ENOENT:
-    case ESRCH: code = Code::not_found; break;
-    case EEXIST: code = Code::already_exists; break;
-    case EINVAL: code = Code::invalid_argument; break;
+    case ESRCH:
+      code = Code::not_found;
+      break;
+    case EEXIST:
+      code = Code::already_exists;
+      break;
+    case EINVAL:
+      code = Code::invalid_argument;
+      break;
     case EBUSY:
     case ENOTEMPTY:
-    case EALREADY: code = Code::failed_precondition; break;
+    case EALREADY:
+      code = Code::failed_precondition;
+      break;
     case ENOSYS:
-    case EOPNOTSUPP: code = Code::unimplemented; break;
+    case EOPNOTSUPP:
+      code = Code::unimplemented;
+      break;
     case EPERM:
-    case EACCES: code = Code::permission_denied; break;
-    case ETIMEDOUT: code = Code::deadline_exceeded; break;
-    default: break;
+    case EACCES:
+      code = Code::permission_denied;
+      break;
+    case ETIMEDOUT:
+      code = Code::deadline_exceeded;
+      break;
+    default:
+      break;
   }
   return RpcStatus{code, error.what()};
 }

@@ -62,9 +62,12 @@ RpcStatus to_rpc_status(const Error& error);
 template <typename T>
 class [[nodiscard]] RpcResult {
  public:
-  RpcResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  RpcResult(RpcStatus status) : v_(std::in_place_index<1>, std::move(status)) {}  // NOLINT(google-explicit-constructor)
-  RpcResult(const Error& error) : v_(std::in_place_index<1>, to_rpc_status(error)) {}  // NOLINT(google-explicit-constructor)
+  RpcResult(T value)
+      : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  RpcResult(RpcStatus status)
+      : v_(std::in_place_index<1>, std::move(status)) {}  // NOLINT(google-explicit-constructor)
+  RpcResult(const Error& error)
+      : v_(std::in_place_index<1>, to_rpc_status(error)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
   T& value() & { return std::get<0>(v_); }

@@ -75,7 +75,8 @@ Status serve(const ShimFlags& flags, Log& log, std::string& socket_path) {
     if (const char* env = std::getenv("TTRPC_ADDRESS")) ttrpc_address = env;
   NullEventSink null_sink;
   std::unique_ptr<EventPublisher> publisher;
-  if (!ttrpc_address.empty()) publisher = REAPER_TRY(EventPublisher::create(loop, ttrpc_address, flags.ns, log));
+  if (!ttrpc_address.empty())
+    publisher = REAPER_TRY(EventPublisher::create(loop, ttrpc_address, flags.ns, log));
   EventSink& events = publisher ? static_cast<EventSink&>(*publisher) : null_sink;
   if (!publisher) log.warn("no TTRPC_ADDRESS: task events are not published");
 
@@ -93,7 +94,8 @@ Status serve(const ShimFlags& flags, Log& log, std::string& socket_path) {
   bool exiting = false;
   auto request_exit = [&] {
     if (std::exchange(exiting, true)) return;
-    if (auto st = exit_deadline.arm(std::chrono::seconds(3)); !st) log.error("{}", st.error().what());
+    if (auto st = exit_deadline.arm(std::chrono::seconds(3)); !st)
+      log.error("{}", st.error().what());
     if (!socket_path.empty()) ::unlink(socket_path.c_str());
     socket_path.clear();  // not again at exit: the path may be a new shim's by then
     server->drain([&] {
@@ -123,7 +125,8 @@ Status serve(const ShimFlags& flags, Log& log, std::string& socket_path) {
     }
   }));
 
-  log.info("serving on `{}` (namespace {}, first container {})", bound_path(listen_fd), flags.ns, flags.id);
+  log.info("serving on `{}` (namespace {}, first container {})", bound_path(listen_fd), flags.ns,
+           flags.id);
   return loop.run();
 }
 

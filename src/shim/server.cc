@@ -68,10 +68,11 @@ class Server::Connection final : public ReplyTarget,
     if (closed_) return;
     std::string response = encode_response(status, payload);
     if (response.size() > frame_max_payload)
-      response = encode_response(
-          rpc_error(Code::resource_exhausted, "response of {} bytes exceeds the maximum message size of {}",
-                    response.size(), frame_max_payload),
-          {});
+      response =
+          encode_response(rpc_error(Code::resource_exhausted,
+                                    "response of {} bytes exceeds the maximum message size of {}",
+                                    response.size(), frame_max_payload),
+                          {});
     append_frame(out_, stream_id, FrameType::response, 0, response);
     flush();
   }
@@ -104,7 +105,8 @@ class Server::Connection final : public ReplyTarget,
     }
     if (n == 0) {
       if (decoder_.mid_frame())
-        server_.log_.debug("ttrpc connection from pid {}: closed in the middle of a frame", peer_.pid);
+        server_.log_.debug("ttrpc connection from pid {}: closed in the middle of a frame",
+                           peer_.pid);
       server_.close_connection(id_);
       return;
     }
@@ -119,10 +121,11 @@ class Server::Connection final : public ReplyTarget,
   void handle_frame(const Frame& frame) {
     const FrameHeader& h = frame.header;
     if (frame.oversize) {
-      deliver(h.stream_id,
-              rpc_error(Code::resource_exhausted, "message length {} exceed maximum message size of {}",
-                        h.length, frame_max_payload),
-              {});
+      deliver(
+          h.stream_id,
+          rpc_error(Code::resource_exhausted, "message length {} exceed maximum message size of {}",
+                    h.length, frame_max_payload),
+          {});
       return;
     }
     // Responses and data frames from a client: ignored, for compatibility
@@ -131,17 +134,22 @@ class Server::Connection final : public ReplyTarget,
 
     ::ttrpc::Request request;
     if (!request.ParseFromString(frame.payload)) {
-      deliver(h.stream_id, rpc_error(Code::invalid_argument, "unmarshal request error: invalid ttrpc.Request"), {});
+      deliver(h.stream_id,
+              rpc_error(Code::invalid_argument, "unmarshal request error: invalid ttrpc.Request"),
+              {});
       return;
     }
     if (h.stream_id % 2 != 1) {
-      deliver(h.stream_id,
-              rpc_error(Code::invalid_argument, "StreamID must be odd for client initiated streams"), {});
+      deliver(
+          h.stream_id,
+          rpc_error(Code::invalid_argument, "StreamID must be odd for client initiated streams"),
+          {});
       return;
     }
     if (h.stream_id <= last_stream_id_) {
       deliver(h.stream_id,
-              rpc_error(Code::invalid_argument, "StreamID cannot be re-used and must increment"), {});
+              rpc_error(Code::invalid_argument, "StreamID cannot be re-used and must increment"),
+              {});
       return;
     }
     last_stream_id_ = h.stream_id;
@@ -164,7 +172,8 @@ class Server::Connection final : public ReplyTarget,
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-        server_.log_.debug("ttrpc connection from pid {}: write: {}", peer_.pid, std::strerror(errno));
+        server_.log_.debug("ttrpc connection from pid {}: write: {}", peer_.pid,
+                           std::strerror(errno));
         server_.close_connection(id_);
         return;
       }

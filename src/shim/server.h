@@ -96,7 +96,8 @@ class Server {
   // Serves `listener`, a listening unix stream socket (made non-blocking).
   static Result<std::unique_ptr<Server>> create(EventLoop& loop, UniqueFd listener, const Log& log,
                                                 Options options);
-  static Result<std::unique_ptr<Server>> create(EventLoop& loop, UniqueFd listener, const Log& log) {
+  static Result<std::unique_ptr<Server>> create(EventLoop& loop, UniqueFd listener,
+                                                const Log& log) {
     return create(loop, std::move(listener), log, Options{});
   }
   ~Server();

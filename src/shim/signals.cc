@@ -20,7 +20,9 @@ Result<SignalFd> SignalFd::create(std::initializer_list<int> signals) {
 }
 
 SignalFd::SignalFd(SignalFd&& other) noexcept
-    : fd_(std::move(other.fd_)), previous_(other.previous_), restore_(std::exchange(other.restore_, false)) {}
+    : fd_(std::move(other.fd_)),
+      previous_(other.previous_),
+      restore_(std::exchange(other.restore_, false)) {}
 
 SignalFd::~SignalFd() {
   if (restore_) ::sigprocmask(SIG_SETMASK, &previous_, nullptr);

@@ -49,13 +49,15 @@ std::string go_path_join(std::initializer_list<std::string_view> elements) {
   return any ? go_path_clean(joined) : std::string();
 }
 
-std::string socket_path(std::string_view containerd_address, std::string_view ns, std::string_view group,
-                        std::string_view socket_dir) {
+std::string socket_path(std::string_view containerd_address, std::string_view ns,
+                        std::string_view group, std::string_view socket_dir) {
   std::string key = go_path_join({containerd_address, ns, group});
   return go_path_join({socket_dir, sha256_hex(key)});
 }
 
-std::string socket_uri(std::string_view path) { return "unix://" + std::string(path); }
+std::string socket_uri(std::string_view path) {
+  return "unix://" + std::string(path);
+}
 
 std::string group_key(const std::map<std::string, std::string, std::less<>>& annotations,
                       std::string_view id) {
@@ -66,7 +68,8 @@ std::string group_key(const std::map<std::string, std::string, std::less<>>& ann
   return std::string(id);
 }
 
-Result<std::map<std::string, std::string, std::less<>>> parse_annotations(std::string_view config_json) {
+Result<std::map<std::string, std::string, std::less<>>> parse_annotations(
+    std::string_view config_json) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(config_json);
   simdjson::dom::element root;
@@ -74,7 +77,8 @@ Result<std::map<std::string, std::string, std::less<>>> parse_annotations(std::s
     return make_error("config.json: {}", simdjson::error_message(err));
   std::map<std::string, std::string, std::less<>> out;
   simdjson::dom::element annotations;
-  if (root["annotations"].get(annotations) != simdjson::SUCCESS || annotations.is_null()) return out;
+  if (root["annotations"].get(annotations) != simdjson::SUCCESS || annotations.is_null())
+    return out;
   simdjson::dom::object object;
   if (annotations.get(object) != simdjson::SUCCESS)
     return make_error("config.json: annotations: expected an object");

@@ -28,14 +28,15 @@ std::string go_path_clean(std::string_view path);
 std::string go_path_join(std::initializer_list<std::string_view> elements);
 
 // The socket path (no scheme) for a group.
-std::string socket_path(std::string_view containerd_address, std::string_view ns, std::string_view group,
-                        std::string_view socket_dir = default_socket_dir);
+std::string socket_path(std::string_view containerd_address, std::string_view ns,
+                        std::string_view group, std::string_view socket_dir = default_socket_dir);
 // "unix://" + path: what `start` prints.
 std::string socket_uri(std::string_view path);
 
 std::string group_key(const std::map<std::string, std::string, std::less<>>& annotations,
                       std::string_view id);
 // The annotations of config.json text (empty when it has none).
-Result<std::map<std::string, std::string, std::less<>>> parse_annotations(std::string_view config_json);
+Result<std::map<std::string, std::string, std::less<>>> parse_annotations(
+    std::string_view config_json);
 
 }  // namespace reaper::shim

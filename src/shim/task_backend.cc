@@ -13,7 +13,8 @@ RpcStatus not_wired(std::string_view method, const std::string& id) {
 
 }  // namespace
 
-void UnimplementedBackend::create(const task::CreateTaskRequest& req, Done<task::CreateTaskResponse> done) {
+void UnimplementedBackend::create(const task::CreateTaskRequest& req,
+                                  Done<task::CreateTaskResponse> done) {
   done.fail(not_wired("create", req.id()));
 }
 void UnimplementedBackend::start(const task::StartRequest& req, Done<task::StartResponse> done) {
@@ -50,16 +51,23 @@ void UnimplementedBackend::update(const task::UpdateTaskRequest& req, Done<Empty
   done.fail(not_wired("update", req.id()));
 }
 void UnimplementedBackend::pause(const task::PauseRequest& req, Done<Empty> done) {
-  done.fail(rpc_error(Code::unimplemented, "pause `{}`: not supported by the reaper runtime", req.id()));
+  done.fail(
+      rpc_error(Code::unimplemented, "pause `{}`: not supported by the reaper runtime", req.id()));
 }
 void UnimplementedBackend::resume(const task::ResumeRequest& req, Done<Empty> done) {
-  done.fail(rpc_error(Code::unimplemented, "resume `{}`: not supported by the reaper runtime", req.id()));
+  done.fail(
+      rpc_error(Code::unimplemented, "resume `{}`: not supported by the reaper runtime", req.id()));
 }
 void UnimplementedBackend::checkpoint(const task::CheckpointTaskRequest& req, Done<Empty> done) {
-  done.fail(rpc_error(Code::unimplemented, "checkpoint `{}`: not supported by the reaper runtime", req.id()));
+  done.fail(rpc_error(Code::unimplemented, "checkpoint `{}`: not supported by the reaper runtime",
+                      req.id()));
 }
-uint32_t UnimplementedBackend::task_pid(const std::string&) const { return 0; }
-size_t UnimplementedBackend::container_count() const { return 0; }
+uint32_t UnimplementedBackend::task_pid(const std::string&) const {
+  return 0;
+}
+size_t UnimplementedBackend::container_count() const {
+  return 0;
+}
 
 void UnimplementedBackend::on_sigchld() {
   // No child is anyone's business here: reap them all so none stays a zombie.

@@ -19,7 +19,8 @@ using After = std::function<void(const Req&, const Resp&)>;
 // A server Handler around one typed method: decode, call, publish on
 // success (`after`), answer.
 template <typename Req, typename Resp>
-Handler bind(const Log& log, std::string_view name, Method<Req, Resp> method, After<Req, Resp> after = {}) {
+Handler bind(const Log& log, std::string_view name, Method<Req, Resp> method,
+             After<Req, Resp> after = {}) {
   return [&log, name, method = std::move(method), after = std::move(after)](
              const CallContext&, std::string_view payload, Reply reply) {
     auto req = std::make_shared<Req>();
@@ -55,8 +56,8 @@ void TaskService::register_on(Server& server) {
     return [this, member](const auto& req, const auto& resp) { (this->*member)(req, resp); };
   };
   const std::pair<std::string_view, Handler> methods[] = {
-      {"Create", bind<CreateTaskRequest, CreateTaskResponse>(log_, "create", call(b, &TaskBackend::create),
-                                                             after(&TaskService::created))},
+      {"Create", bind<CreateTaskRequest, CreateTaskResponse>(
+                     log_, "create", call(b, &TaskBackend::create), after(&TaskService::created))},
       {"Start", bind<StartRequest, StartResponse>(log_, "start", call(b, &TaskBackend::start),
                                                   after(&TaskService::started))},
       {"State", bind<StateRequest, StateResponse>(log_, "state", call(b, &TaskBackend::state))},
@@ -66,18 +67,22 @@ void TaskService::register_on(Server& server) {
                                                      after(&TaskService::deleted))},
       {"Exec", bind<ExecProcessRequest, Empty>(log_, "exec", call(b, &TaskBackend::exec),
                                                after(&TaskService::exec_added))},
-      {"ResizePty", bind<ResizePtyRequest, Empty>(log_, "resize-pty", call(b, &TaskBackend::resize_pty))},
+      {"ResizePty",
+       bind<ResizePtyRequest, Empty>(log_, "resize-pty", call(b, &TaskBackend::resize_pty))},
       {"CloseIO", bind<CloseIORequest, Empty>(log_, "close-io", call(b, &TaskBackend::close_io))},
       {"Pids", bind<PidsRequest, PidsResponse>(log_, "pids", call(b, &TaskBackend::pids))},
       {"Stats", bind<StatsRequest, StatsResponse>(log_, "stats", call(b, &TaskBackend::stats))},
       {"Update", bind<UpdateTaskRequest, Empty>(log_, "update", call(b, &TaskBackend::update))},
       {"Pause", bind<PauseRequest, Empty>(log_, "pause", call(b, &TaskBackend::pause))},
       {"Resume", bind<ResumeRequest, Empty>(log_, "resume", call(b, &TaskBackend::resume))},
-      {"Checkpoint", bind<CheckpointTaskRequest, Empty>(log_, "checkpoint", call(b, &TaskBackend::checkpoint))},
-      {"Connect", bind<ConnectRequest, ConnectResponse>(
-                      log_, "connect", [this](const auto& req, auto done) { connect(req, std::move(done)); })},
+      {"Checkpoint",
+       bind<CheckpointTaskRequest, Empty>(log_, "checkpoint", call(b, &TaskBackend::checkpoint))},
+      {"Connect",
+       bind<ConnectRequest, ConnectResponse>(
+           log_, "connect", [this](const auto& req, auto done) { connect(req, std::move(done)); })},
       {"Shutdown", bind<ShutdownRequest, Empty>(
-                       log_, "shutdown", [this](const auto& req, auto done) { shutdown(req, std::move(done)); })},
+                       log_, "shutdown",
+                       [this](const auto& req, auto done) { shutdown(req, std::move(done)); })},
   };
   for (const auto& [method, handler] : methods) {
     server.handle(std::string(task_service_v2), std::string(method), handler);
@@ -104,7 +109,8 @@ void TaskService::shutdown(const task::ShutdownRequest& req, Done<Empty> done) {
   if (request_exit_) request_exit_();
 }
 
-void TaskService::created(const task::CreateTaskRequest& req, const task::CreateTaskResponse& resp) {
+void TaskService::created(const task::CreateTaskRequest& req,
+                          const task::CreateTaskResponse& resp) {
   ::containerd::events::TaskCreate event;
   event.set_container_id(req.id());
   event.set_bundle(req.bundle());

@@ -21,7 +21,8 @@ class TaskService {
  public:
   // `request_exit` is called after Shutdown was answered and no container
   // remains; it should drain the server and leave the loop.
-  TaskService(TaskBackend& backend, EventSink& events, const Log& log, std::function<void()> request_exit)
+  TaskService(TaskBackend& backend, EventSink& events, const Log& log,
+              std::function<void()> request_exit)
       : backend_(backend), events_(events), log_(log), request_exit_(std::move(request_exit)) {}
 
   // Registers every method under both service names.

@@ -18,10 +18,12 @@ Result<UnixAddress> make_unix_address(std::string_view address) {
   bool abstract = path.front() == '@';
   // Abstract names are not NUL-terminated; paths need room for the NUL.
   if (path.size() + (abstract ? 0 : 1) > sizeof out.addr.sun_path)
-    return make_error("socket address `{}`: longer than {} bytes", address, sizeof out.addr.sun_path - 1);
+    return make_error("socket address `{}`: longer than {} bytes", address,
+                      sizeof out.addr.sun_path - 1);
   std::memcpy(out.addr.sun_path, path.data(), path.size());
   if (abstract) out.addr.sun_path[0] = '\0';
-  out.len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
+  out.len =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (abstract ? 0 : 1));
   return out;
 }
 
@@ -53,7 +55,8 @@ Result<PendingConnect> connect_unix_nonblocking(std::string_view address) {
 Status connect_result(int fd) {
   int err = 0;
   socklen_t len = sizeof err;
-  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return sys_error("getsockopt(SO_ERROR)");
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+    return sys_error("getsockopt(SO_ERROR)");
   if (err != 0) return errno_error(err, "connect");
   return {};
 }

@@ -109,7 +109,8 @@ Result<ProcessRecord> parse_process_record(std::string_view json, std::string_vi
   object ann;
   auto field = obj["annotations"];
   if (field.error() != simdjson::NO_SUCH_FIELD) {
-    if (field.get(ann) != simdjson::SUCCESS) return bad(origin, "annotations", "expected an object");
+    if (field.get(ann) != simdjson::SUCCESS)
+      return bad(origin, "annotations", "expected an object");
     for (auto [k, v] : ann) {
       std::string_view sv;
       if (v.get(sv) != simdjson::SUCCESS)

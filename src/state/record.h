@@ -24,22 +24,22 @@ struct ProcessRecord {
   std::string id;       // container id
   std::string exec_id;  // empty for the init process
   std::string bundle;
-  pid_t pid = 0;                  // the workload
-  pid_t monitor_pid = 0;          // its reaper-monitor
-  uint64_t monitor_start = 0;     // the monitor's start time (/proc/PID/stat field 22),
-                                  // so a reused pid is never mistaken for it
-  int64_t created_ns = 0;         // wall clock, ns since the epoch
+  pid_t pid = 0;               // the workload
+  pid_t monitor_pid = 0;       // its reaper-monitor
+  uint64_t monitor_start = 0;  // the monitor's start time (/proc/PID/stat field 22),
+                               // so a reused pid is never mistaken for it
+  int64_t created_ns = 0;      // wall clock, ns since the epoch
   bool terminal = false;
-  bool sandbox = false;           // a pod sandbox simulated without a process
+  bool sandbox = false;  // a pod sandbox simulated without a process
   std::string stdin_path, stdout_path, stderr_path;
-  std::string overlay_group;      // empty: the workload runs in the host's view
+  std::string overlay_group;  // empty: the workload runs in the host's view
   std::map<std::string, std::string> annotations;
 };
 
 struct ExitRecord {
-  int status = 0;          // exit code, or 128+signal
-  int64_t exited_ns = 0;   // when the monitor reaped it, ns since the epoch
-  std::string reason;      // "exited", "signaled", "exec-failed", "monitor-lost", "killed-before-start"
+  int status = 0;         // exit code, or 128+signal
+  int64_t exited_ns = 0;  // when the monitor reaped it, ns since the epoch
+  std::string reason;  // "exited", "signaled", "exec-failed", "monitor-lost", "killed-before-start"
 };
 
 std::string to_json(const ProcessRecord& r);

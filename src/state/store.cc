@@ -21,7 +21,9 @@ Result<Store> Store::open(const std::string& root) {
   return Store(root, std::move(fd));
 }
 
-std::string Store::path_of(std::string_view id) const { return fmt::format("{}/{}", root_, id); }
+std::string Store::path_of(std::string_view id) const {
+  return fmt::format("{}/{}", root_, id);
+}
 
 Result<UniqueFd> Store::create_dir(std::string_view id) const {
   REAPER_TRY(validate_id(id));
@@ -36,8 +38,8 @@ Result<UniqueFd> Store::create_dir(std::string_view id) const {
 Result<UniqueFd> Store::open_dir(std::string_view id) const {
   REAPER_TRY(validate_id(id));
   std::string name(id);
-  UniqueFd fd(::openat(root_fd_.get(), name.c_str(),
-                       O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd fd(
+      ::openat(root_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) {
     if (errno == ENOENT) return errno_error(ENOENT, "container `{}` does not exist", id);
     return sys_error("open `{}`", path_of(id));

@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     decoder.feed(input.substr(0, n));
     input.remove_prefix(n);
     while (auto frame = decoder.next()) {
-      if (frame->oversize || frame->header.type != static_cast<uint8_t>(reaper::shim::FrameType::request))
+      if (frame->oversize ||
+          frame->header.type != static_cast<uint8_t>(reaper::shim::FrameType::request))
         continue;
       ::ttrpc::Request request;
       if (!request.ParseFromString(frame->payload)) continue;
@@ -54,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       last_stream = frame->header.stream_id;
       parse_task_request(request.method(), request.payload());
       std::string response = reaper::shim::encode_response(
-          reaper::shim::rpc_error(reaper::shim::Code::unimplemented, "method {}", request.method()), "");
+          reaper::shim::rpc_error(reaper::shim::Code::unimplemented, "method {}", request.method()),
+          "");
       ::ttrpc::Response back;
       if (!back.ParseFromString(response)) __builtin_trap();
     }

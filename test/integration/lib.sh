@@ -24,6 +24,7 @@ NS=${NS//_/-}
 
 cleanup() {
   local rc=$?
+  set +e +o pipefail  # best effort from here: nothing in cleanup may change the verdict
   # Stop whatever the scenario left running, then drop the state and mounts.
   if [ -d "$REAPER_RUNTIME_ROOT" ]; then
     for d in "$REAPER_RUNTIME_ROOT"/*/; do

@@ -103,7 +103,8 @@ TEST_CASE("config: file values, comments, quotes, derived directories") {
 }
 
 TEST_CASE("config: the environment overrides the file") {
-  TempFile f("REAPER_DNS_MODE=kubernetes\nREAPER_FILTER_ENABLED=true\nREAPER_OVERLAY_BASE=/srv/ovl\n");
+  TempFile f(
+      "REAPER_DNS_MODE=kubernetes\nREAPER_FILTER_ENABLED=true\nREAPER_OVERLAY_BASE=/srv/ovl\n");
   Env env{"REAPER_CONFIG=" + f.path(), "REAPER_DNS_MODE=host", "REAPER_FILTER_ENABLED=off",
           "REAPER_UNRELATED_THING=whatever", "PATH=/bin"};
   auto c = load_node_config(env.get());
@@ -133,9 +134,9 @@ TEST_CASE("config: errors name file and line") {
     Env env{"REAPER_CONFIG=" + f.path()};
     auto c = load_node_config(env.get());
     REQUIRE_FALSE(c.ok());
-    CHECK(c.error().what() ==
-          f.path() + ":1: REAPER_FILTER_ENABLED: `maybe` is not a boolean "
-                     "(true|false|1|0|yes|no|on|off)");
+    CHECK(c.error().what() == f.path() +
+                                  ":1: REAPER_FILTER_ENABLED: `maybe` is not a boolean "
+                                  "(true|false|1|0|yes|no|on|off)");
   }
   SUBCASE("repeated key") {
     TempFile f("REAPER_DNS_MODE=host\nREAPER_DNS_MODE=kubernetes\n");
@@ -149,7 +150,8 @@ TEST_CASE("config: errors name file and line") {
     Env env{"REAPER_CONFIG=" + f.path()};
     auto c = load_node_config(env.get());
     REQUIRE_FALSE(c.ok());
-    CHECK(c.error().what() == f.path() + ":1: REAPER_OVERLAY_BASE: `var/ovl` is not an absolute path");
+    CHECK(c.error().what() ==
+          f.path() + ":1: REAPER_OVERLAY_BASE: `var/ovl` is not an absolute path");
   }
   SUBCASE("overlay option separators in the base") {
     TempFile f("REAPER_OVERLAY_BASE=/a,b\n");
@@ -188,8 +190,9 @@ TEST_CASE("config: bad environment values are errors too") {
   Env env{"REAPER_CONFIG=", "REAPER_OVERLAY_ISOLATION=cluster"};
   auto c = load_node_config(env.get());
   REQUIRE_FALSE(c.ok());
-  CHECK(c.error().what() ==
-        "environment: REAPER_OVERLAY_ISOLATION: `cluster` is not an isolation mode (namespace|node)");
+  CHECK(
+      c.error().what() ==
+      "environment: REAPER_OVERLAY_ISOLATION: `cluster` is not an isolation mode (namespace|node)");
 }
 
 TEST_CASE("config: missing files") {

@@ -133,7 +133,9 @@ std::string error_of(const Result<T>& r) {
   return r.ok() ? "<ok>" : r.error().what();
 }
 
-std::string spec_error(std::string_view json) { return error_of(parse_spec(json, "config.json")); }
+std::string spec_error(std::string_view json) {
+  return error_of(parse_spec(json, "config.json"));
+}
 
 // A config whose process has `fields` (JSON members without the braces).
 std::string with_process(std::string_view fields) {

@@ -218,9 +218,9 @@ TEST_CASE("is_volume") {
   CHECK_FALSE(is_volume(m));
   m.type = "bind";
   CHECK(is_volume(m));
-  for (const char* skipped : {"/proc", "/proc/sys", "/sys/fs/cgroup", "/dev/shm", "/etc/hosts",
-                              "/etc/hostname", "/etc/resolv.conf", "/dev/termination-log",
-                              "//etc//resolv.conf"}) {
+  for (const char* skipped :
+       {"/proc", "/proc/sys", "/sys/fs/cgroup", "/dev/shm", "/etc/hosts", "/etc/hostname",
+        "/etc/resolv.conf", "/dev/termination-log", "//etc//resolv.conf"}) {
     CAPTURE(skipped);
     m.destination = skipped;
     CHECK_FALSE(is_volume(m));
@@ -236,4 +236,12 @@ TEST_CASE("path helpers") {
   CHECK(kernel::path_within("/x", "/"));
   CHECK(kernel::split_path("/etc/shadow") == std::pair<std::string, std::string>{"/etc", "shadow"});
   CHECK(kernel::split_path("/x") == std::pair<std::string, std::string>{"/", "x"});
+}
+
+TEST_CASE("release without any group state is a no-op") {
+  NodeConfig cfg;
+  cfg.state_root = "/nonexistent/reaper-root";
+  CHECK(release(cfg, "g", "c").ok());
+  CHECK(release(cfg, "", "c").ok());
+  CHECK_FALSE(release(cfg, "../x", "c").ok());
 }

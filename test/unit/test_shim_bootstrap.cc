@@ -1,13 +1,20 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "bootstrap.pb.h"
-#include "wkt.pb.h"
+#include "common/fs.h"
 #include "shim/bootstrap.h"
 #include "shim/flags.h"
 #include "shim/socket_address.h"
+#include "shim/unix_socket.h"
+#include "wkt.pb.h"
 
 using namespace reaper::shim;
 
@@ -20,8 +27,8 @@ ShimFlags parse(std::vector<std::string_view> args) {
 }  // namespace
 
 TEST_CASE("flags: containerd's start invocation") {
-  auto f = parse({"-namespace", "k8s.io", "-address", "/run/containerd/containerd.sock", "-publish-binary",
-                  "/usr/bin/containerd", "-id", "abc", "-debug", "start"});
+  auto f = parse({"-namespace", "k8s.io", "-address", "/run/containerd/containerd.sock",
+                  "-publish-binary", "/usr/bin/containerd", "-id", "abc", "-debug", "start"});
   CHECK(f.ns == "k8s.io");
   CHECK(f.address == "/run/containerd/containerd.sock");
   CHECK(f.publish_binary == "/usr/bin/containerd");
@@ -32,7 +39,8 @@ TEST_CASE("flags: containerd's start invocation") {
 }
 
 TEST_CASE("flags: -x=v, --x, --x=v, bool values, flags after the action") {
-  auto f = parse({"--namespace=default", "-id=c1", "--bundle", "/b", "delete", "-debug=false", "--address", "/a"});
+  auto f = parse({"--namespace=default", "-id=c1", "--bundle", "/b", "delete", "-debug=false",
+                  "--address", "/a"});
   CHECK(f.ns == "default");
   CHECK(f.id == "c1");
   CHECK(f.bundle == "/b");
@@ -47,10 +55,12 @@ TEST_CASE("flags: -x=v, --x, --x=v, bool values, flags after the action") {
 }
 
 TEST_CASE("flags: unknown flags are skipped with their value, not with the action") {
-  auto f = parse({"-socket-dir", "/x", "-id", "c", "-shiny", "start", "-other=1", "-flag2", "-id2"});
+  auto f =
+      parse({"-socket-dir", "/x", "-id", "c", "-shiny", "start", "-other=1", "-flag2", "-id2"});
   CHECK(f.id == "c");
   CHECK(f.action == "start");
-  CHECK(f.ignored == std::vector<std::string>{"-socket-dir", "/x", "-shiny", "-other=1", "-flag2", "-id2"});
+  CHECK(f.ignored ==
+        std::vector<std::string>{"-socket-dir", "/x", "-shiny", "-other=1", "-flag2", "-id2"});
   auto g = parse({"-unknown", "delete"});
   CHECK(g.action == "delete");
   auto h = parse({"-id", "c", "start", "extra"});
@@ -116,7 +126,8 @@ TEST_CASE("group key: runc group annotation, then CRI sandbox id, then the id") 
 }
 
 TEST_CASE("config.json annotations") {
-  auto a = parse_annotations(R"({"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.sandbox-id":"s1","x":"y"}})");
+  auto a = parse_annotations(
+      R"({"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.sandbox-id":"s1","x":"y"}})");
   REQUIRE(a.ok());
   CHECK(a->size() == 2);
   CHECK(a->at("io.kubernetes.cri.sandbox-id") == "s1");
@@ -161,4 +172,96 @@ TEST_CASE("start's stdin: BootstrapParams only when id and namespace match") {
   auto opts = decode_bootstrap(any.SerializeAsString(), flags, "/env");
   CHECK_FALSE(opts.bootstrap_params);
   CHECK(opts.ttrpc_address == "/env");
+}
+
+namespace {
+
+struct TempBundle {
+  TempBundle() {
+    char tmpl[] = "/tmp/reaper-start-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    fd = reaper::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    REQUIRE(fd);
+    REQUIRE(reaper::fs::write_file_atomic_at(
+                fd.get(), "config.json",
+                R"({"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.sandbox-id":"pod1"}})")
+                .ok());
+    devnull = reaper::UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  }
+  ~TempBundle() {
+    std::string cmd = "rm -rf '" + dir + "'";
+    CHECK(std::system(cmd.c_str()) == 0);
+  }
+  StartOptions options(const std::string& exe) const {
+    StartOptions o;
+    o.stdin_fd = devnull.get();
+    o.bundle_fd = fd.get();
+    o.self_exe = exe;
+    o.socket_dir_override = dir + "/s";
+    return o;
+  }
+  std::string dir;
+  reaper::UniqueFd fd, devnull;
+};
+
+void reap_one_child() {
+  int status = 0;
+  CHECK(::waitpid(-1, &status, 0) > 0);
+}
+
+}  // namespace
+
+TEST_CASE("start: binds, replaces a stale socket, reuses a live one, reports exec failures") {
+  TempBundle b;
+  ShimFlags flags;
+  flags.id = "c1";
+  flags.ns = "default";
+  flags.address = "/run/containerd/containerd.sock";
+  std::string expected = "unix://" + socket_path(flags.address, "default", "pod1", b.dir + "/s");
+
+  // /bin/true stands in for the server: it exits at once, and our listening
+  // fd closes when start returns, which leaves a stale socket behind.
+  auto first = shim_start(flags, b.options("/bin/true"));
+  REQUIRE_MESSAGE(first.ok(), first.error().what());
+  reap_one_child();
+  CHECK(*first == expected);
+  auto written = reaper::fs::read_file_at(b.fd.get(), "address");
+  REQUIRE(written.ok());
+  CHECK(*written == expected);
+
+  auto again = shim_start(flags, b.options("/bin/true"));  // stale: replaced
+  REQUIRE_MESSAGE(again.ok(), again.error().what());
+  reap_one_child();
+  CHECK(*again == expected);
+
+  {
+    // A live listener there: reused, nothing spawned (the exe does not exist).
+    std::string path = std::string(strip_unix_scheme(expected));
+    ::unlink(path.c_str());
+    auto live = listen_unix(path);
+    REQUIRE(live.ok());
+    flags.id = "c2";
+    auto reused = shim_start(flags, b.options("/nonexistent/shim"));
+    REQUIRE_MESSAGE(reused.ok(), reused.error().what());
+    CHECK(*reused == expected);
+  }
+
+  // Now stale again, and the server cannot be executed: an error, not a hang.
+  auto failed = shim_start(flags, b.options("/nonexistent/shim"));
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().err() == ENOENT);
+  CHECK(failed.error().what().find("start the shim server") != std::string::npos);
+
+  flags.id.clear();
+  CHECK_FALSE(shim_start(flags, b.options("/bin/true")).ok());
+}
+
+TEST_CASE("delete: a DeleteResponse with 137 and a time") {
+  ShimFlags flags;
+  flags.id = "c1";
+  auto r = shim_delete(flags);
+  REQUIRE(r.ok());
+  CHECK(r->exit_status() == 137);
+  CHECK(r->exited_at().seconds() > 1700000000);
 }

@@ -14,7 +14,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-UniqueFd make_eventfd() { return UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)); }
+UniqueFd make_eventfd() {
+  return UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+}
 
 void signal_fd(int fd) {
   uint64_t one = 1;
@@ -55,8 +57,20 @@ TEST_CASE("event loop: a registration removed earlier in the same round gets no 
   std::optional<EventLoop::Watch> wa, wb;
   int a_calls = 0, b_calls = 0;
   // Whichever runs first removes the other: exactly one callback runs.
-  wa = loop->watch(a.get(), EPOLLIN, [&](uint32_t) { ++a_calls; wb.reset(); wa.reset(); }).value();
-  wb = loop->watch(b.get(), EPOLLIN, [&](uint32_t) { ++b_calls; wa.reset(); wb.reset(); }).value();
+  wa = loop->watch(a.get(), EPOLLIN,
+                   [&](uint32_t) {
+                     ++a_calls;
+                     wb.reset();
+                     wa.reset();
+                   })
+           .value();
+  wb = loop->watch(b.get(), EPOLLIN,
+                   [&](uint32_t) {
+                     ++b_calls;
+                     wa.reset();
+                     wb.reset();
+                   })
+           .value();
   signal_fd(a.get());
   signal_fd(b.get());
   REQUIRE(loop->run_once(1000ms).ok());

@@ -90,7 +90,8 @@ TEST_CASE("publisher: events arrive in order, one call at a time") {
   containerd.hold = true;
   auto pub = EventPublisher::create(*loop, address, "default", log);
   REQUIRE(pub.ok());
-  for (uint32_t i = 0; i < 3; ++i) (*pub)->publish(topic::task_exit, exit_event("c" + std::to_string(i), i));
+  for (uint32_t i = 0; i < 3; ++i)
+    (*pub)->publish(topic::task_exit, exit_event("c" + std::to_string(i), i));
   REQUIRE(run_until(*loop, [&] { return containerd.held.size() == 1; }));
   // Only the head is in flight while it is unanswered.
   for (int i = 0; i < 5; ++i) REQUIRE(loop->run_once(0ms).ok());

@@ -38,7 +38,8 @@ TEST_CASE("frame header is 10 big-endian bytes") {
 
 TEST_CASE("decoder yields whole frames, several per feed") {
   FrameDecoder d;
-  d.feed(frame(1, FrameType::request, "one") + frame(3, FrameType::request, "") + frame(5, FrameType::data, "3"));
+  d.feed(frame(1, FrameType::request, "one") + frame(3, FrameType::request, "") +
+         frame(5, FrameType::data, "3"));
   auto a = d.next();
   REQUIRE(a);
   CHECK(a->header.stream_id == 1);
@@ -56,7 +57,8 @@ TEST_CASE("decoder yields whole frames, several per feed") {
 }
 
 TEST_CASE("decoder reassembles frames split across reads, byte by byte") {
-  std::string wire = frame(7, FrameType::request, std::string(300, 'p')) + frame(9, FrameType::request, "q");
+  std::string wire =
+      frame(7, FrameType::request, std::string(300, 'p')) + frame(9, FrameType::request, "q");
   FrameDecoder d;
   std::vector<Frame> got;
   for (char c : wire) {
@@ -148,7 +150,8 @@ TEST_CASE("core errors map to RPC codes by errno") {
   CHECK(to_rpc_status(reaper::Error(EINVAL, "x")).code == Code::invalid_argument);
   CHECK(to_rpc_status(reaper::Error(EBUSY, "x")).code == Code::failed_precondition);
   CHECK(to_rpc_status(reaper::Error(0, "x")).code == Code::unknown);
-  CHECK(to_rpc_status(reaper::Error(ENOENT, "open `y`")).message == "open `y`: No such file or directory");
+  CHECK(to_rpc_status(reaper::Error(ENOENT, "open `y`")).message ==
+        "open `y`: No such file or directory");
   CHECK(rpc_error(Code::not_found, "container {}", "c1").what() == "NotFound: container c1");
 }
 
@@ -161,6 +164,6 @@ TEST_CASE("ttrpc.Request field numbers") {
   auto* kv = req.add_metadata();
   kv->set_key("k");
   kv->set_value("v");
-  CHECK(req.SerializeAsString() ==
-        bytes({0x0a, 1, 's', 0x12, 1, 'm', 0x1a, 1, 'p', 0x20, 5, 0x2a, 6, 0x0a, 1, 'k', 0x12, 1, 'v'}));
+  CHECK(req.SerializeAsString() == bytes({0x0a, 1, 's', 0x12, 1, 'm', 0x1a, 1, 'p', 0x20, 5, 0x2a,
+                                          6, 0x0a, 1, 'k', 0x12, 1, 'v'}));
 }

@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "common/syscalls.h"
 #include "shim/client.h"
 #include "shim/server.h"
 #include "shim/unix_socket.h"
@@ -30,13 +34,15 @@ struct Fixture {
     auto s = Server::create(*loop, std::move(*listener), log);
     REQUIRE(s.ok());
     server = std::move(*s);
-    server->handle("test.Svc", "Echo", [](const CallContext&, std::string_view payload, Reply reply) {
-      reply.send(RpcStatus{}, payload);
-    });
-    server->handle("test.Svc", "Park", [this](const CallContext& ctx, std::string_view, Reply reply) {
-      contexts.push_back(ctx);
-      parked.push_back(std::move(reply));
-    });
+    server->handle("test.Svc", "Echo",
+                   [](const CallContext&, std::string_view payload, Reply reply) {
+                     reply.send(RpcStatus{}, payload);
+                   });
+    server->handle("test.Svc", "Park",
+                   [this](const CallContext& ctx, std::string_view, Reply reply) {
+                     contexts.push_back(ctx);
+                     parked.push_back(std::move(reply));
+                   });
     server->handle("test.Svc", "Drop", [](const CallContext&, std::string_view, Reply) {});
   }
 
@@ -77,8 +83,10 @@ TEST_CASE("server: a successful call answers status 0a 00 and the payload") {
 TEST_CASE("server: stream ids must be odd and increasing") {
   Fixture fx;
   RawClient c(*fx.loop, fx.address);
-  c.send(*fx.loop, request_frame(2, "test.Svc", "Echo", "even") + request_frame(5, "test.Svc", "Echo", "five") +
-                       request_frame(5, "test.Svc", "Echo", "again") + request_frame(3, "test.Svc", "Echo", "back") +
+  c.send(*fx.loop, request_frame(2, "test.Svc", "Echo", "even") +
+                       request_frame(5, "test.Svc", "Echo", "five") +
+                       request_frame(5, "test.Svc", "Echo", "again") +
+                       request_frame(3, "test.Svc", "Echo", "back") +
                        request_frame(7, "test.Svc", "Echo", "seven"));
   REQUIRE(run_until(*fx.loop, [&] { return c.answers.size() == 5; }));
   CHECK(c.answers[0].stream_id == 2);
@@ -197,7 +205,9 @@ TEST_CASE("client: calls, errors, out-of-order answers and deadlines") {
   };
   std::vector<std::pair<int, Got>> got;
   auto record = [&](int tag) {
-    return [&got, tag](const RpcStatus& st, std::string payload) { got.push_back({tag, {st, payload}}); };
+    return [&got, tag](const RpcStatus& st, std::string payload) {
+      got.push_back({tag, {st, payload}});
+    };
   };
   (*client)->call("test.Svc", "Park", "", 10s, record(1));
   (*client)->call("test.Svc", "Echo", "two", 10s, record(2));
@@ -236,13 +246,52 @@ TEST_CASE("client: no server is Unavailable; a server going away fails pending c
   REQUIRE(run_until(*loop, [&] { return got.size() == 1; }));
   CHECK(got[0].code == Code::unavailable);
 
+  // A failure still queued when the client goes away is not delivered.
+  (*nobody)->call("s", "m", "", 1s, [&](const RpcStatus& st, std::string) { got.push_back(st); });
+  nobody->reset();
+  REQUIRE(loop->run_once(0ms).ok());
+  CHECK(got.size() == 1);
+
   Fixture fx;
   auto client = Client::create(*fx.loop, fx.address, fx.log);
   REQUIRE(client.ok());
-  (*client)->call("test.Svc", "Park", "", 10s, [&](const RpcStatus& st, std::string) { got.push_back(st); });
+  (*client)->call("test.Svc", "Park", "", 10s,
+                  [&](const RpcStatus& st, std::string) { got.push_back(st); });
   REQUIRE(run_until(*fx.loop, [&] { return fx.parked.size() == 1; }));
   fx.server.reset();  // closes every connection
   REQUIRE(run_until(*fx.loop, [&] { return got.size() == 2; }));
   CHECK(got[1].code == Code::unavailable);
   CHECK_FALSE((*client)->connected());
+}
+
+TEST_CASE("server: a peer with another euid is refused") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: needs root to connect as another user");
+    return;
+  }
+  Fixture fx;
+  auto addr = make_unix_address(fx.address);
+  REQUIRE(addr.ok());
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    // Async-signal-safe only: connect as nobody, expect the server to hang up.
+    if (::setresgid(65534, 65534, 65534) < 0 || ::setresuid(65534, 65534, 65534) < 0) ::_exit(2);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&addr->addr), addr->len) < 0)
+      ::_exit(3);
+    char c;
+    ::_exit(::read(fd, &c, 1) == 0 ? 0 : 4);
+  }
+  UniqueFd pidfd(sys::pidfd_open(pid));
+  REQUIRE(pidfd);
+  bool exited = false;
+  auto watch = fx.loop->watch(pidfd.get(), EPOLLIN, [&](uint32_t) { exited = true; });
+  REQUIRE(watch.ok());
+  REQUIRE(run_until(*fx.loop, [&] { return exited; }));
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(fx.server->connection_count() == 0);
 }

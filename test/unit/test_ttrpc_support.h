@@ -25,7 +25,8 @@ inline bool run_until(EventLoop& loop, const std::function<bool()>& done,
                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   while (!done()) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     if (!loop.run_once(left).ok()) return false;
   }
@@ -38,8 +39,8 @@ inline std::string unique_address() {
   return fmt::format("@reaper-test-{}-{}", ::getpid(), counter++);
 }
 
-inline std::string request_frame(uint32_t stream, const std::string& service, const std::string& method,
-                                  const std::string& payload = {}) {
+inline std::string request_frame(uint32_t stream, const std::string& service,
+                                 const std::string& method, const std::string& payload = {}) {
   ::ttrpc::Request req;
   req.set_service(service);
   req.set_method(method);

@@ -83,6 +83,19 @@ std::vector<std::string> list_dir(const std::string& path) {
 }
 
 // Mount points (field 5 of mountinfo) of the calling process's namespace.
+std::vector<std::string> mount_points();
+
+// The mount points this program could have left behind (other engineers'
+// tests may mount elsewhere meanwhile).
+std::vector<std::string> our_mount_points() {
+  std::vector<std::string> out;
+  for (const auto& mp : mount_points())
+    if (mp.rfind("/run/reaper-test-", 0) == 0 || mp.rfind("/var/tmp/reaper-test-", 0) == 0 ||
+        mp.rfind("/var/tmp/reaper-host-", 0) == 0)
+      out.push_back(mp);
+  return out;
+}
+
 std::vector<std::string> mount_points() {
   std::vector<std::string> out;
   std::ifstream in("/proc/self/mountinfo");
@@ -397,7 +410,8 @@ TEST_CASE("the view: overlay root, host /proc, passwd readable, secrets masked")
     ::statfs("/", &sfs);
     std::string out;
     out += fmt::format("root_overlay={}\n", sfs.f_type == kernel::overlayfs_magic);
-    out += fmt::format("proc_self={}\n", read_or_error("/proc/self/status").find("Pid:") != std::string::npos);
+    out += fmt::format("proc_self={}\n",
+                       read_or_error("/proc/self/status").find("Pid:") != std::string::npos);
     out += fmt::format("proc_1={}\n", read_or_error("/proc/1/stat").rfind("1 (", 0) == 0);
     out += fmt::format("passwd={}\n", one_line(read_or_error("/etc/passwd")));
     out += fmt::format("shadow={}\n", one_line(read_or_error("/etc/shadow")));
@@ -409,8 +423,9 @@ TEST_CASE("the view: overlay root, host /proc, passwd readable, secrets masked")
     out += fmt::format("base_listing={}\n", list_dir(fx.cfg.overlay_base_dir()).size());
     // What useradd does: write a new file and rename it over /etc/shadow.
     out += fmt::format("shadow_tmp={}\n", write_file("/etc/shadow.reaper-test", "u:!:1::::::\n"));
-    out += fmt::format("shadow_rename={}\n",
-                       ::rename("/etc/shadow.reaper-test", "/etc/shadow") == 0 ? "ok" : std::strerror(errno));
+    out += fmt::format("shadow_rename={}\n", ::rename("/etc/shadow.reaper-test", "/etc/shadow") == 0
+                                                 ? "ok"
+                                                 : std::strerror(errno));
     out += fmt::format("shadow_after={}\n", one_line(read_or_error("/etc/shadow")));
     return out;
   });
@@ -469,7 +484,8 @@ TEST_CASE("volumes: cloned from the host, read-only enforced, missing source ref
 
   SUBCASE("a missing source refuses the workload, naming the step") {
     std::string error;
-    run(fx.cfg, "vol", spec_with({bind_mount(fx.host + "/missing", "/data/m")}), "pod2",
+    run(
+        fx.cfg, "vol", spec_with({bind_mount(fx.host + "/missing", "/data/m")}), "pod2",
         [] { return std::string(); }, &error);
     CHECK(error == fmt::format("ERR overlay `vol`: volume `/data/m`: source `{}/missing`: No such "
                                "file or directory",
@@ -499,11 +515,12 @@ TEST_CASE("volumes: re-created pod at the same destination, release, exec") {
 
   // A live pod's mount is not taken away by a newer one at the same place,
   // and comes back when the newer one is released.
-  Workload first(fx.cfg, "g", spec_with({bind_mount(s1, "/mnt/v")}), "live",
-                 [&] { return reader() + fmt::format("id={}\n", [] {
-                                           UniqueFd fd(::open("/mnt/v", O_PATH));
-                                           return kernel::mount_info(fd.get())->id;
-                                         }()); });
+  Workload first(fx.cfg, "g", spec_with({bind_mount(s1, "/mnt/v")}), "live", [&] {
+    return reader() + fmt::format("id={}\n", [] {
+             UniqueFd fd(::open("/mnt/v", O_PATH));
+             return kernel::mount_info(fd.get())->id;
+           }());
+  });
   REQUIRE(first.ok());
   CHECK(first.values()["v"] == "one");
 
@@ -532,7 +549,54 @@ TEST_CASE("volumes: re-created pod at the same destination, release, exec") {
   auto st = release(fx.cfg, "g", "live");
   CHECK_MESSAGE(st.ok(), (st.ok() ? "" : st.error().what()));
   CHECK(run(fx.cfg, "g", spec_with(), "after", reader)["v"] == "ERR:No such file or directory");
-  CHECK(read_or_error(paths_for(fx.cfg, "g").users_dir + "/g").find("\nlive ") == std::string::npos);
+  CHECK(read_or_error(paths_for(fx.cfg, "g").users_dir + "/g").find("\nlive ") ==
+        std::string::npos);
+}
+
+TEST_CASE("volumes: on a masked path, below one, and through a /proc symlink") {
+  Fixture fx;
+  REQUIRE(::mkdir((fx.host + "/masked").c_str(), 0755) == 0);
+  REQUIRE(write_file(fx.host + "/masked/host-key", "host") == "ok");
+  fx.cfg.filter_paths = {fx.host + "/masked"};
+  std::string keys = fx.host_tmpfs("keys");
+  REQUIRE(write_file(keys + "/id", "pod-key") == "ok");
+
+  // On the masked directory: the pod's volume covers the mask.
+  auto on = run(fx.cfg, "m", spec_with({bind_mount(keys, fx.host + "/masked")}), "on", [&] {
+    return fmt::format("id={}\nhost={}\n", read_or_error(fx.host + "/masked/id"),
+                       read_or_error(fx.host + "/masked/host-key"));
+  });
+  CHECK(on["id"] == "pod-key");
+  CHECK(on["host"] == "ERR:No such file or directory");
+  // Once that pod is gone, the mask is back, the host's file still hidden.
+  auto after = run(fx.cfg, "m", spec_with(), "after",
+                   [&] { return fmt::format("n={}\n", list_dir(fx.host + "/masked").size()); });
+  CHECK(after["n"] == "0");
+
+  // Below it: the mount point cannot be created in the read-only mask.
+  std::string error;
+  run(
+      fx.cfg, "m", spec_with({bind_mount(keys + "/id", fx.host + "/masked/id")}), "below",
+      [] { return std::string(); }, &error);
+  CHECK(error.find("Read-only file system") != std::string::npos);
+
+  // A workload plants a symlink into the host's tree through /proc/<pid>/root
+  // of a host process (this test's); a later volume there is refused.
+  std::string target = fx.host + "/escape-target";
+  REQUIRE(::mkdir(target.c_str(), 0755) == 0);
+  std::string via = fmt::format("/proc/{}/root{}", ::getpid(), target);
+  auto planted = run(fx.cfg, "m", spec_with(), "planter", [&] {
+    bool linked = ::symlink(via.c_str(), "/srv-link") == 0;
+    return fmt::format("link={}\nreach={}\n", linked,
+                       exists("/srv-link/.") ? "host" : std::string("no: ") + std::strerror(errno));
+  });
+  CHECK(planted["reach"] == "host");  // the escape a root workload has anyway
+  CHECK(planted["link"] == "true");
+  run(
+      fx.cfg, "m", spec_with({bind_mount(keys, "/srv-link/sub")}), "victim",
+      [] { return std::string(); }, &error);
+  CHECK_MESSAGE(error.find("a symlink on the way leads through /proc") != std::string::npos, error);
+  CHECK_FALSE(exists(target + "/sub"));
 }
 
 TEST_CASE("20 concurrent first workloads end in exactly one namespace") {
@@ -566,7 +630,9 @@ TEST_CASE("20 concurrent first workloads end in exactly one namespace") {
 
 TEST_CASE("overlay list, reset and gc") {
   Fixture fx;
-  auto writer = [] { return fmt::format("w={}\nns={}\n", write_file("/tmp/keep", "data"), ns_inode_of_self()); };
+  auto writer = [] {
+    return fmt::format("w={}\nns={}\n", write_file("/tmp/keep", "data"), ns_inode_of_self());
+  };
   Workload live(fx.cfg, "busy", spec_with(), "busy-ctr", writer);
   REQUIRE_MESSAGE(live.ok(), live.report());
   auto idle = run(fx.cfg, "idle", spec_with(), "idle-ctr", writer);
@@ -592,8 +658,9 @@ TEST_CASE("overlay list, reset and gc") {
   CHECK(exists(paths_for(fx.cfg, "busy").ns_file));
 
   // a new workload in idle gets a fresh namespace and upper layer
-  auto again = run(fx.cfg, "idle", spec_with(), "idle-2",
-                   [] { return fmt::format("keep={}\nns={}\n", read_or_error("/tmp/keep"), ns_inode_of_self()); });
+  auto again = run(fx.cfg, "idle", spec_with(), "idle-2", [] {
+    return fmt::format("keep={}\nns={}\n", read_or_error("/tmp/keep"), ns_inode_of_self());
+  });
   CHECK(again["keep"] == "ERR:No such file or directory");
 
   // --force resets a group in use
@@ -615,10 +682,13 @@ TEST_CASE("DNS: kubernetes mode writes kubelet's resolv.conf into the group, hos
   std::string pod_dns = "nameserver 10.96.0.10\nsearch default.svc.cluster.local\n";
   REQUIRE(write_file(kubelet, pod_dns) == "ok");
   std::string host_resolv = read_or_error("/etc/resolv.conf");
-  auto reader = [] { return fmt::format("resolv={}\n", one_line(read_or_error("/etc/resolv.conf"))); };
+  auto reader = [] {
+    return fmt::format("resolv={}\n", one_line(read_or_error("/etc/resolv.conf")));
+  };
   oci::Mount m = bind_mount(kubelet, "/etc/resolv.conf");
 
-  auto k = run(fx.cfg, "dns", spec_with({m}, {{"reaper.runtime/dns-mode", "kubernetes"}}), "k", reader);
+  auto k =
+      run(fx.cfg, "dns", spec_with({m}, {{"reaper.runtime/dns-mode", "kubernetes"}}), "k", reader);
   CHECK(k["resolv"] == one_line(pod_dns));
   CHECK(read_or_error("/etc/resolv.conf") == host_resolv);
 
@@ -626,7 +696,8 @@ TEST_CASE("DNS: kubernetes mode writes kubelet's resolv.conf into the group, hos
   if (host_resolv.rfind("ERR:", 0) != 0) CHECK(h["resolv"] == one_line(host_resolv));
 
   std::string error;
-  run(fx.cfg, "dns", spec_with({}, {{"reaper.runtime/dns-mode", "kubernetes"}}), "none", reader, &error);
+  run(fx.cfg, "dns", spec_with({}, {{"reaper.runtime/dns-mode", "kubernetes"}}), "none", reader,
+      &error);
   CHECK(error.find("ERR overlay `dns`: dns: DNS mode is kubernetes but the container has no "
                    "/etc/resolv.conf mount") == 0);
 }
@@ -635,9 +706,12 @@ TEST_CASE("fallback: anchor process where the namespace file cannot be bound") {
   Fixture fx;
   EnterOptions opts;
   opts.force_anchor = true;
-  auto a = run(fx.cfg, "anch", spec_with(), "a",
-               [] { return fmt::format("w={}\nns={}\n", write_file("/etc/anchored", "1"), ns_inode_of_self()); },
-               nullptr, opts);
+  auto a = run(
+      fx.cfg, "anch", spec_with(), "a",
+      [] {
+        return fmt::format("w={}\nns={}\n", write_file("/etc/anchored", "1"), ns_inode_of_self());
+      },
+      nullptr, opts);
   auto p = paths_for(fx.cfg, "anch");
   CHECK_FALSE(exists(p.ns_file));
   std::string anchor = read_or_error(p.anchor_file);
@@ -645,6 +719,13 @@ TEST_CASE("fallback: anchor process where the namespace file cannot be bound") {
   pid_t anchor_pid = std::stoi(anchor);
   CHECK(anchor.find(a["ns"]) != std::string::npos);
   CHECK(::kill(anchor_pid, 0) == 0);
+  // A sibling of the process that entered (a monitor ends its descendants).
+  std::string stat = read_or_error(fmt::format("/proc/{}/stat", anchor_pid));
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string state;
+  pid_t ppid = 0;
+  fields >> state >> ppid;
+  CHECK(ppid == ::getpid());
   // The anchor keeps nothing of its creator: no inherited fds beyond stdio.
   std::string fds;
   for (const auto& fd : list_dir(fmt::format("/proc/{}/fd", anchor_pid))) {
@@ -654,15 +735,17 @@ TEST_CASE("fallback: anchor process where the namespace file cannot be bound") {
   }
   CHECK_MESSAGE(list_dir(fmt::format("/proc/{}/fd", anchor_pid)).size() == 3, fds);
 
-  auto b = run(fx.cfg, "anch", spec_with(), "b",
-               [] { return fmt::format("r={}\nns={}\n", read_or_error("/etc/anchored"), ns_inode_of_self()); });
+  auto b = run(fx.cfg, "anch", spec_with(), "b", [] {
+    return fmt::format("r={}\nns={}\n", read_or_error("/etc/anchored"), ns_inode_of_self());
+  });
   CHECK(b["ns"] == a["ns"]);
   CHECK(b["r"] == "1");
 
   REQUIRE(reset_group(fx.cfg, "anch", false).ok());
   // The anchor is gone (a zombie at most, until init reaps it).
-  std::string state = read_or_error(fmt::format("/proc/{}/stat", anchor_pid));
-  CHECK((state.rfind("ERR:", 0) == 0 || state.find(") Z ") != std::string::npos));
+  std::string after = read_or_error(fmt::format("/proc/{}/stat", anchor_pid));
+  CHECK((after.rfind("ERR:", 0) == 0 || after.find(") Z ") != std::string::npos));
+  ::waitpid(anchor_pid, nullptr, WNOHANG);
   CHECK_FALSE(exists(p.anchor_file));
 }
 
@@ -673,15 +756,20 @@ TEST_CASE("fallback: kernels without open_tree bind what the view can see, refus
   std::string dir = fx.host + "/plain";
   REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
   REQUIRE(write_file(dir + "/f", "plain") == "ok");
-  auto v = run(fx.cfg, "old", spec_with({bind_mount(dir, "/mnt/plain", {"ro"})}), "a",
-               [] { return fmt::format("f={}\nw={}\n", read_or_error("/mnt/plain/f"), write_file("/mnt/plain/g", "x")); },
-               nullptr, opts);
+  auto v = run(
+      fx.cfg, "old", spec_with({bind_mount(dir, "/mnt/plain", {"ro"})}), "a",
+      [] {
+        return fmt::format("f={}\nw={}\n", read_or_error("/mnt/plain/f"),
+                           write_file("/mnt/plain/g", "x"));
+      },
+      nullptr, opts);
   CHECK(v["f"] == "plain");
   CHECK(v["w"] == "ERR:Read-only file system");
 
   std::string secret = fx.host_tmpfs("tmpfs-src");
   std::string error;
-  run(fx.cfg, "old", spec_with({bind_mount(secret, "/mnt/s")}), "b", [] { return std::string(); },
+  run(
+      fx.cfg, "old", spec_with({bind_mount(secret, "/mnt/s")}), "b", [] { return std::string(); },
       &error, opts);
   CHECK(error.find("without open_tree(2)") != std::string::npos);
 }
@@ -700,15 +788,19 @@ TEST_CASE("node mode, disabled overlay, bad groups") {
   fx.cfg.overlay_isolation = OverlayIsolation::per_node;
   auto g = group_for(fx.cfg, {}, "");
   REQUIRE(g.ok());
-  auto a = run(fx.cfg, *g, spec_with(), "a", [] { return fmt::format("ns={}\n", ns_inode_of_self()); });
-  auto b = run(fx.cfg, *g, spec_with(), "b", [] { return fmt::format("ns={}\n", ns_inode_of_self()); });
+  auto a =
+      run(fx.cfg, *g, spec_with(), "a", [] { return fmt::format("ns={}\n", ns_inode_of_self()); });
+  auto b =
+      run(fx.cfg, *g, spec_with(), "b", [] { return fmt::format("ns={}\n", ns_inode_of_self()); });
   CHECK(a["ns"] == b["ns"]);
 
   std::string error;
-  run(fx.cfg, "../../etc", spec_with(), "c", [] { return std::string(); }, &error);
+  run(
+      fx.cfg, "../../etc", spec_with(), "c", [] { return std::string(); }, &error);
   CHECK(error.find("ERR overlay `../../etc`: overlay group") == 0);
   fx.cfg.overlay_enabled = false;
-  run(fx.cfg, "x", spec_with(), "c", [] { return std::string(); }, &error);
+  run(
+      fx.cfg, "x", spec_with(), "c", [] { return std::string(); }, &error);
   CHECK(error.find("the overlay is disabled") != std::string::npos);
 }
 
@@ -729,14 +821,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "overlay mount tests: cannot create mount namespaces, skipped\n");
     return 77;
   }
-  auto before = mount_points();
+  auto before = our_mount_points();
   doctest::Context ctx(argc, argv);
   int rc = ctx.run();
   if (ctx.shouldExit()) return rc;
-  auto after = mount_points();
+  auto after = our_mount_points();
   if (after != before) {
-    std::fprintf(stderr, "overlay mount tests: the host's mount table changed (%zu -> %zu mounts)\n",
-                 before.size(), after.size());
+    for (const auto& mp : after)
+      std::fprintf(stderr, "overlay mount tests: left behind: %s\n", mp.c_str());
     return 1;
   }
   return rc;
