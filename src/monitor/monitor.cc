@@ -121,6 +121,7 @@ Result<oci::Process> Monitor::load_process() {
 Status Monitor::enter_overlay() {
   if (o_.overlay_group.empty()) return {};
   config_ = REAPER_TRY(load_node_config(envp_));
+  config_->state_root = o_.root;  // the caller's --root wins, as in make_context()
   return overlay::enter(*config_, o_.overlay_group, spec_, o_.id);
 }
 

@@ -39,9 +39,13 @@ std::string lower(std::string_view s) {
 Status validate_group(std::string_view group) {
   if (group == node_group) return {};
   auto dot = group.find('.');
-  if (dot == std::string_view::npos) return validate_label(group, "overlay group");
-  REAPER_TRY(validate_label(group.substr(0, dot), "overlay group namespace"));
-  return validate_label(group.substr(dot + 1), "overlay group name");
+  bool ok = dot == std::string_view::npos ? validate_label(group, "").ok()
+                                          : validate_label(group.substr(0, dot), "").ok() &&
+                                                validate_label(group.substr(dot + 1), "").ok();
+  if (!ok)
+    return make_error(
+        "`{}` is not an overlay group (<namespace>, <namespace>.<overlay-name> or _node)", group);
+  return {};
 }
 
 Result<std::string> group_for(const NodeConfig& cfg,

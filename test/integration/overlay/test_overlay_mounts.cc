@@ -797,7 +797,7 @@ TEST_CASE("node mode, disabled overlay, bad groups") {
   std::string error;
   run(
       fx.cfg, "../../etc", spec_with(), "c", [] { return std::string(); }, &error);
-  CHECK(error.find("ERR overlay `../../etc`: overlay group") == 0);
+  CHECK(error.find("ERR overlay `../../etc`: `../../etc` is not an overlay group") == 0);
   fx.cfg.overlay_enabled = false;
   run(
       fx.cfg, "x", spec_with(), "c", [] { return std::string(); }, &error);

@@ -11,6 +11,7 @@ check "dotdot id" "must start with a letter or digit" create --bundle "$WORK/b" 
 check "slash id" "outside \[A-Za-z0-9._-\]" create --bundle "$WORK/b" a/b
 check "empty id" "is empty" create --bundle "$WORK/b" ""
 check "long id" "characters long" create --bundle "$WORK/b" "$(printf 'a%.0s' {1..300})"
+check "reserved id" "is reserved" create --bundle "$WORK/b" overlay
 check "missing bundle" "bundle \`$WORK/nope\`" create --bundle "$WORK/nope" c1
 mkdir -p "$WORK/bad"; echo '{"process": {"args": ["x"], ' >"$WORK/bad/config.json"
 check "malformed json" "config.json" create --bundle "$WORK/bad" c2
