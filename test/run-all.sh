@@ -27,12 +27,12 @@ passed=0 failed=0 skipped=0
 # Adds one `meson test` run's summary to the totals.
 count() {
   local log=$1 ok fail skip xfail xpass timeout
-  ok=$(sed -n 's/^Ok: *\([0-9]*\)$/\1/p' "$log" | tail -1)
-  xfail=$(sed -n 's/^Expected Fail: *\([0-9]*\)$/\1/p' "$log" | tail -1)
-  fail=$(sed -n 's/^Fail: *\([0-9]*\)$/\1/p' "$log" | tail -1)
-  xpass=$(sed -n 's/^Unexpected Pass: *\([0-9]*\)$/\1/p' "$log" | tail -1)
-  timeout=$(sed -n 's/^Timeout: *\([0-9]*\)$/\1/p' "$log" | tail -1)
-  skip=$(sed -n 's/^Skipped: *\([0-9]*\)$/\1/p' "$log" | tail -1)
+  ok=$(sed -n 's/^Ok: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
+  xfail=$(sed -n 's/^Expected Fail: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
+  fail=$(sed -n 's/^Fail: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
+  xpass=$(sed -n 's/^Unexpected Pass: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
+  timeout=$(sed -n 's/^Timeout: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
+  skip=$(sed -n 's/^Skipped: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
   passed=$((passed + ${ok:-0} + ${xfail:-0}))
   failed=$((failed + ${fail:-0} + ${xpass:-0} + ${timeout:-0}))
   skipped=$((skipped + ${skip:-0}))
