@@ -24,17 +24,29 @@ mkdir -p "$out"
 step() { printf '\n=== %s ===\n' "$*"; }
 passed=0 failed=0 skipped=0
 
-# Adds one `meson test` run's summary to the totals.
+# Adds one `meson test` run's summary to the totals. A doctest binary is one
+# meson test but many test cases: its cases are counted instead of it (from
+# the doctest summary line meson keeps in testlog.txt).
 count() {
-  local log=$1 ok fail skip xfail xpass timeout
+  local log=$1 testlog=${2:-} ok fail skip xfail xpass timeout
   ok=$(sed -n 's/^Ok: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
   xfail=$(sed -n 's/^Expected Fail: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
   fail=$(sed -n 's/^Fail: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
   xpass=$(sed -n 's/^Unexpected Pass: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
   timeout=$(sed -n 's/^Timeout: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
   skip=$(sed -n 's/^Skipped: *\([0-9]*\)[[:space:]]*$/\1/p' "$log" | tail -1)
-  passed=$((passed + ${ok:-0} + ${xfail:-0}))
-  failed=$((failed + ${fail:-0} + ${xpass:-0} + ${timeout:-0}))
+  ok=$((${ok:-0} + ${xfail:-0}))
+  fail=$((${fail:-0} + ${xpass:-0} + ${timeout:-0}))
+  if [ -n "$testlog" ] && [ -f "$testlog" ]; then
+    local cases case_ok case_fail
+    while read -r case_ok case_fail; do
+      if [ "$case_fail" -eq 0 ]; then ok=$((ok - 1)); else fail=$((fail - 1)); fi
+      ok=$((ok + case_ok))
+      fail=$((fail + case_fail))
+    done < <(sed -n 's/^\[doctest\] test cases: *[0-9]* | *\([0-9]*\) passed | *\([0-9]*\) failed.*/\1 \2/p' "$testlog")
+  fi
+  passed=$((passed + ok))
+  failed=$((failed + fail))
   skipped=$((skipped + ${skip:-0}))
 }
 
@@ -52,7 +64,7 @@ run_suites() {  # run_suites BUILDDIR LOG SUITE...
   local args=()
   for s in "$@"; do args+=(--suite "$s"); done
   meson test -C "$dir" --print-errorlogs --no-rebuild "${args[@]}" 2>&1 | tee "$log"
-  count "$log"
+  count "$log" "$dir/meson-logs/testlog.txt"
 }
 
 step "dependencies"
