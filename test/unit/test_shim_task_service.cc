@@ -75,17 +75,8 @@ class RecordingSink : public EventSink {
   std::vector<std::tuple<std::string, std::string, std::string>> events;
 };
 
-struct Fixture {
+struct Fixture : ServerHarness {
   Fixture() {
-    auto l = EventLoop::create();
-    REQUIRE(l.ok());
-    loop.emplace(std::move(*l));
-    address = unique_address();
-    auto listener = listen_unix(address);
-    REQUIRE(listener.ok());
-    auto s = Server::create(*loop, std::move(*listener), log);
-    REQUIRE(s.ok());
-    server = std::move(*s);
     service.emplace(backend, sink, log, [this] { ++exit_requests; });
     service->register_on(*server);
     auto c = Client::create(*loop, address, log);
@@ -107,10 +98,6 @@ struct Fixture {
     return *status;
   }
 
-  Log log{-1};
-  std::optional<EventLoop> loop;
-  std::string address;
-  std::unique_ptr<Server> server;
   FakeBackend backend;
   RecordingSink sink;
   std::optional<TaskService> service;

@@ -23,17 +23,8 @@ namespace {
 // A loop with a server on a fresh abstract socket and a few test methods:
 // Echo answers at once, Park keeps its Reply for the test to answer, Drop
 // returns without answering.
-struct Fixture {
+struct Fixture : ServerHarness {
   Fixture() {
-    auto l = EventLoop::create();
-    REQUIRE(l.ok());
-    loop.emplace(std::move(*l));
-    address = unique_address();
-    auto listener = listen_unix(address);
-    REQUIRE(listener.ok());
-    auto s = Server::create(*loop, std::move(*listener), log);
-    REQUIRE(s.ok());
-    server = std::move(*s);
     server->handle("test.Svc", "Echo",
                    [](const CallContext&, std::string_view payload, Reply reply) {
                      reply.send(RpcStatus{}, payload);
@@ -46,10 +37,6 @@ struct Fixture {
     server->handle("test.Svc", "Drop", [](const CallContext&, std::string_view, Reply) {});
   }
 
-  Log log{-1};
-  std::optional<EventLoop> loop;
-  std::string address;
-  std::unique_ptr<Server> server;
   std::vector<Reply> parked;
   std::vector<CallContext> contexts;
 };

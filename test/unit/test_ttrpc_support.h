@@ -9,13 +9,18 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include "common/event_loop.h"
 #include "shim/frame.h"
+#include "shim/log.h"
+#include "shim/server.h"
 #include "shim/unix_socket.h"
 #include "ttrpc.pb.h"
 
@@ -107,6 +112,27 @@ class RawClient {
   UniqueFd fd_;
   EventLoop::Watch watch_;
   FrameDecoder decoder_;
+};
+
+// A loop and a ttrpc server listening on a fresh abstract socket; test
+// fixtures derive from it and register their methods or services.
+struct ServerHarness {
+  ServerHarness() {
+    auto l = EventLoop::create();
+    REQUIRE(l.ok());
+    loop.emplace(std::move(*l));
+    address = unique_address();
+    auto listener = listen_unix(address);
+    REQUIRE(listener.ok());
+    auto s = Server::create(*loop, std::move(*listener), log);
+    REQUIRE(s.ok());
+    server = std::move(*s);
+  }
+
+  Log log{-1};
+  std::optional<EventLoop> loop;
+  std::string address;
+  std::unique_ptr<Server> server;
 };
 
 }  // namespace reaper::shim::test
