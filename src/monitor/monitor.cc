@@ -341,7 +341,7 @@ void Monitor::on_exec_report() {
     int code = 0;
     std::from_chars(msg.data() + 1, msg.data() + std::min(space, msg.size()), code);
     msg = space == std::string_view::npos ? msg : msg.substr(space + 1);
-    answer = err_reply(errno_error(ENOEXEC, "{}", msg));
+    answer = err_reply(make_error("{}", msg));  // msg already names the errno
     exit_.reason = "exec-failed";
   }
   remove(child_.report.get());

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <map>
 
 #include "common/fs.h"
 #include "common/syscalls.h"
@@ -62,13 +64,9 @@ Result<ProcessState> state_at(int dirfd, const std::string& what) {
     st.exit = REAPER_TRY(state::parse_exit_record(*exit_text, fmt::format("{}: exit.json", what)));
     return st;
   }
-  if (st.record.sandbox) {
-    st.status = ProcessStatus::running;
-    return st;
-  }
-  if (proc::is_same_process(st.record.monitor_pid, st.record.monitor_start)) {
-    struct stat sb {};
-    bool started = ::fstatat(dirfd, "started", &sb, AT_SYMLINK_NOFOLLOW) == 0;
+  struct stat sb {};
+  bool started = ::fstatat(dirfd, "started", &sb, AT_SYMLINK_NOFOLLOW) == 0;
+  if (st.record.sandbox || proc::is_same_process(st.record.monitor_pid, st.record.monitor_start)) {
     st.status = started ? ProcessStatus::running : ProcessStatus::created;
     return st;
   }
@@ -101,6 +99,37 @@ Status wait_pidfd(int pidfd) {
   return {};
 }
 
+// A pod sandbox (the pause container CRI creates first) is simulated: no
+// process, only its records. It is "running" once started and ends when
+// killed, as the pause process would.
+bool is_sandbox(const std::map<std::string, std::string>& annotations) {
+  auto it = annotations.find(std::string(container_type_annotation));
+  return it != annotations.end() && it->second == "sandbox";
+}
+
+Result<pid_t> create_sandbox(const Context& ctx, const std::string& id, const std::string& bundle,
+                             const std::map<std::string, std::string>& annotations) {
+  auto dir = REAPER_TRY(ctx.store.create_dir(id));
+  state::ProcessRecord r;
+  r.id = id;
+  r.bundle = bundle;
+  r.pid = sandbox_pid;
+  r.created_ns = state::now_ns();
+  r.sandbox = true;
+  r.annotations = annotations;
+  if (auto st = fs::write_file_atomic_at(dir.get(), "state.json", state::to_json(r)); !st) {
+    (void)ctx.store.remove_dir(id);
+    return std::move(st).error().wrap(fmt::format("create sandbox `{}`", id));
+  }
+  return r.pid;
+}
+
+// Signals a pause process would survive (their default action is to ignore
+// or continue); every other one ends it.
+bool sandbox_ignores(int sig) {
+  return sig == 0 || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
 }  // namespace
 
 std::string_view to_string(ProcessStatus s) {
@@ -130,6 +159,7 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
     return sys_error("bundle `{}`", req.bundle);
   std::string bundle = resolved;
   auto spec = REAPER_TRY(oci::load_spec(bundle));
+  if (is_sandbox(spec.annotations)) return create_sandbox(ctx, req.id, bundle, spec.annotations);
   if (!spec.process) return make_error("{}/config.json: process: missing", bundle);
   if (spec.process->terminal && req.stdio.inherit && req.stdio.console_socket.empty() &&
       !req.stdio.relay_terminal)
@@ -158,6 +188,8 @@ Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::
   REAPER_TRY(state::validate_id(exec_id, "exec id"));
   auto process = REAPER_TRY(oci::parse_process(process_json, "exec process"));
   auto container = REAPER_TRY(get_state(ctx, id));
+  if (container.record.sandbox)
+    return errno_error(EINVAL, "container `{}` is a simulated pod sandbox: nothing runs in it", id);
   if (container.status != ProcessStatus::running)
     return errno_error(EINVAL, "container `{}` is {}, not running", id,
                        to_string(container.status));
@@ -204,6 +236,7 @@ Status start(const Context& ctx, const std::string& id, const std::string& exec_
   if (st.status != ProcessStatus::created)
     return errno_error(EINVAL, "cannot start {}: it is {}", describe(id, exec_id),
                        to_string(st.status));
+  if (st.record.sandbox) return fs::write_file_atomic_at(dir.get(), "started", "");
   REAPER_TRY_CTX(monitor::request(dir.get(), "start"), "start {}", describe(id, exec_id));
   return {};
 }
@@ -220,6 +253,11 @@ Status kill(const Context& ctx, const std::string& id, const std::string& exec_i
   auto st = REAPER_TRY(state_at(dir.get(), describe(id, exec_id)));
   if (st.status == ProcessStatus::stopped)
     return errno_error(ESRCH, "{}: process already finished", describe(id, exec_id));
+  if (st.record.sandbox) {
+    if (sandbox_ignores(sig)) return {};
+    state::ExitRecord exit{128 + sig, state::now_ns(), "signaled"};
+    return fs::write_file_atomic_at(dir.get(), "exit.json", state::to_json(exit));
+  }
   REAPER_TRY_CTX(monitor::request(dir.get(), fmt::format("kill {} {}", sig, all ? 1 : 0)),
                  "kill {}", describe(id, exec_id));
   return {};
@@ -242,6 +280,9 @@ Result<state::ExitRecord> wait(const Context& ctx, const std::string& id,
   auto pidfd = REAPER_TRY(monitor_pidfd(ctx, id, exec_id));
   if (pidfd) REAPER_TRY(wait_pidfd(pidfd.get()));
   auto st = REAPER_TRY(get_state(ctx, id, exec_id));
+  if (st.record.sandbox && !st.exit)
+    return errno_error(EINVAL, "{} is a simulated pod sandbox: it has no process to wait for",
+                       describe(id, exec_id));
   if (!st.exit)
     return make_error("{}: monitor exited but the process is {}", describe(id, exec_id),
                       to_string(st.status));

@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/config.h"
@@ -19,6 +20,12 @@
 #include "state/store.h"
 
 namespace reaper::runtime {
+
+// The annotation CRI puts on a pod's sandbox (pause) container: "sandbox".
+inline constexpr std::string_view container_type_annotation = "io.kubernetes.cri.container-type";
+// The pid reported for a simulated sandbox: it has no process of its own and
+// shares the host's namespaces, as pid 1 does (the Rust original's choice).
+inline constexpr pid_t sandbox_pid = 1;
 
 struct Context {
   NodeConfig config;
@@ -58,6 +65,9 @@ struct ProcessState {
 
 // Creates the container's state dir, starts its monitor and returns once the
 // workload exists, blocked before exec. On error nothing is left behind.
+// A pod sandbox (annotation container-type=sandbox) gets records only: it is
+// started by start(), ends on a kill() whose signal would end a pause
+// process (exit 128+signal) and has no process to wait for or list.
 Result<pid_t> create(const Context& ctx, const CreateRequest& req);
 // Creates an exec process from OCI Process JSON (the container must be running).
 Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::string& exec_id,

@@ -1,13 +1,12 @@
 #include "runtime/spawn_monitor.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <charconv>
 
+#include "common/spawn.h"
 #include "monitor/control.h"
 
 namespace reaper::runtime {
@@ -15,22 +14,6 @@ namespace reaper::runtime {
 namespace {
 
 constexpr int sync_fd = 3;
-
-class SpawnAttrs {
- public:
-  SpawnAttrs() {
-    posix_spawnattr_init(&attr_);
-    posix_spawn_file_actions_init(&actions_);
-  }
-  ~SpawnAttrs() {
-    posix_spawnattr_destroy(&attr_);
-    posix_spawn_file_actions_destroy(&actions_);
-  }
-  SpawnAttrs(const SpawnAttrs&) = delete;
-  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
-  posix_spawnattr_t attr_{};
-  posix_spawn_file_actions_t actions_{};
-};
 
 // The monitor's report is one line. Read up to its newline, not to EOF: the
 // workload child (forked, not yet exec'd) still holds a copy of the pipe.
@@ -55,32 +38,13 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   UniqueFd rd(p[0]);
   UniqueFd wr(p[1]);
 
-  SpawnAttrs sa;
-  // Default dispositions and an empty mask: the caller (the shim) ignores
-  // SIGPIPE and blocks signals for its signalfd; none of that is inherited.
-  sigset_t all;
-  sigfillset(&all);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&sa.attr_, &all);
-  posix_spawnattr_setsigmask(&sa.attr_, &none);
-  posix_spawnattr_setflags(&sa.attr_, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  posix_spawn_file_actions_adddup2(&sa.actions_, wr.get(), sync_fd);
-
-  std::vector<std::string> argv_store{"reaper-monitor"};
-  argv_store.insert(argv_store.end(), launch.args.begin(), launch.args.end());
-  argv_store.emplace_back("--sync-fd");
-  argv_store.push_back(std::to_string(sync_fd));
-  std::vector<char*> argv;
-  for (auto& a : argv_store) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  char* empty_env[] = {nullptr};
-  char* const* envp = launch.envp != nullptr ? const_cast<char* const*>(launch.envp) : empty_env;
-
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, "/proc/self/exe", &sa.actions_, &sa.attr_, argv.data(), envp);
-  if (rc != 0) return errno_error(rc, "start reaper-monitor");
+  std::vector<std::string> argv{"reaper-monitor"};
+  argv.insert(argv.end(), launch.args.begin(), launch.args.end());
+  argv.emplace_back("--sync-fd");
+  argv.push_back(std::to_string(sync_fd));
+  pid_t pid = REAPER_TRY_CTX(
+      spawn(SpawnRequest{"/proc/self/exe", std::move(argv), launch.envp, {{wr.get(), sync_fd}}}),
+      "reaper-monitor");
   wr.reset();
 
   auto text = read_report(rd.get());

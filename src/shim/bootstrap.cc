@@ -12,9 +12,11 @@
 #include "bootstrap.pb.h"
 #include "common/fs.h"
 #include "common/syscalls.h"
+#include "runtime/container.h"
 #include "shim/events.h"
 #include "shim/socket_address.h"
 #include "shim/unix_socket.h"
+#include "state/id.h"
 
 namespace reaper::shim {
 
@@ -195,14 +197,35 @@ Result<std::string> shim_start(const ShimFlags& flags, const StartOptions& optio
   return uri;
 }
 
-Result<::containerd::task::v2::DeleteResponse> shim_delete(const ShimFlags& flags) {
-  (void)flags;
-  // Until the state store is wired: report the process as killed, now, as
-  // runc's shim does when it has nothing better.
+Result<::containerd::task::v2::DeleteResponse> shim_delete(const ShimFlags& flags,
+                                                           const char* const* envp) {
   ::containerd::task::v2::DeleteResponse response;
-  response.set_pid(0);
   response.set_exit_status(128 + SIGKILL);
   *response.mutable_exited_at() = timestamp_now();
+  REAPER_TRY(state::validate_id(flags.id));
+  auto ctx = REAPER_TRY(runtime::make_context(envp));
+  auto st = runtime::get_state(ctx, flags.id);
+  if (!st.ok()) {
+    if (st.error().err() == ENOENT) return response;  // already deleted: nothing to end
+    return std::move(st).error();
+  }
+  // Execs first, then the init process, each waited for through its
+  // monitor's pidfd (no polling); what already exited is left as recorded.
+  for (const auto& exec_id : REAPER_TRY(runtime::exec_ids(ctx, flags.id))) {
+    (void)runtime::kill(ctx, flags.id, exec_id, SIGKILL, true);
+    (void)runtime::wait(ctx, flags.id, exec_id);
+  }
+  if (st->status != runtime::ProcessStatus::stopped) {
+    REAPER_TRY(runtime::kill(ctx, flags.id, {}, SIGKILL, true));
+    if (!st->record.sandbox) (void)REAPER_TRY(runtime::wait(ctx, flags.id));
+    st = REAPER_TRY(runtime::get_state(ctx, flags.id));
+  }
+  response.set_pid(static_cast<uint32_t>(st->record.pid));
+  if (st->exit) {
+    response.set_exit_status(static_cast<uint32_t>(st->exit->status));
+    *response.mutable_exited_at() = timestamp_from_ns(st->exit->exited_ns);
+  }
+  REAPER_TRY(runtime::remove(ctx, flags.id, true));
   return response;
 }
 

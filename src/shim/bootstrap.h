@@ -50,7 +50,13 @@ struct StartOptions {
 // Returns the address to print ("unix:///run/containerd/s/<hex>").
 Result<std::string> shim_start(const ShimFlags& flags, const StartOptions& options);
 
-// The DeleteResponse for the `delete` action.
-Result<::containerd::task::v2::DeleteResponse> shim_delete(const ShimFlags& flags);
+// The `delete` action: containerd runs it when the shim of a task is gone
+// (killed, crashed) or after a failed start. It ends the container -id
+// (SIGKILL to what still runs, as runc's `delete --force`), waits for its
+// monitors to record the exits, removes its state and returns the init
+// process's real exit. Idempotent: an unknown id answers 128+SIGKILL, now.
+// Touches nothing but that container.
+Result<::containerd::task::v2::DeleteResponse> shim_delete(const ShimFlags& flags,
+                                                           const char* const* envp);
 
 }  // namespace reaper::shim

@@ -15,6 +15,13 @@ reaper::pb::Timestamp timestamp_now() {
   return out;
 }
 
+reaper::pb::Timestamp timestamp_from_ns(int64_t ns) {
+  reaper::pb::Timestamp out;
+  out.set_seconds(ns / 1'000'000'000);
+  out.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
+  return out;
+}
+
 std::string make_forward_request(std::string_view ns, std::string_view topic,
                                  const google::protobuf::MessageLite& event,
                                  const reaper::pb::Timestamp& when) {

@@ -57,6 +57,8 @@ class NullEventSink final : public EventSink {
 
 // The current wall-clock time as a protobuf Timestamp.
 reaper::pb::Timestamp timestamp_now();
+// A time in ns since the epoch as a protobuf Timestamp.
+reaper::pb::Timestamp timestamp_from_ns(int64_t ns);
 
 // The serialized ForwardRequest{Envelope{timestamp, namespace, topic, Any}}.
 std::string make_forward_request(std::string_view ns, std::string_view topic,

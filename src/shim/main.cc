@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "common/fs.h"
@@ -31,7 +33,7 @@ int start(const shim::ShimFlags& flags) {
 }
 
 int remove(const shim::ShimFlags& flags) {
-  auto response = shim::shim_delete(flags);
+  auto response = shim::shim_delete(flags, environ);
   if (!response.ok()) return fail("delete", response.error());
   if (auto st = fs::write_all(1, response->SerializeAsString()); !st)
     return fail("delete", st.error());

@@ -257,11 +257,27 @@ TEST_CASE("start: binds, replaces a stale socket, reuses a live one, reports exe
   CHECK_FALSE(shim_start(flags, b.options("/bin/true")).ok());
 }
 
-TEST_CASE("delete: a DeleteResponse with 137 and a time") {
+TEST_CASE("delete: an unknown container answers 137 and a time; a bad id is refused") {
+  char root[] = "/tmp/reaper-shim-delete-XXXXXX";
+  REQUIRE(::mkdtemp(root) != nullptr);
+  std::string root_env = std::string("REAPER_RUNTIME_ROOT=") + root + "/state";
+  std::string conf = std::string(root) + "/reaper.conf";
+  reaper::UniqueFd(::open(conf.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  std::string conf_env = "REAPER_CONFIG=" + conf;
+  const char* envp[] = {root_env.c_str(), conf_env.c_str(), nullptr};
   ShimFlags flags;
   flags.id = "c1";
-  auto r = shim_delete(flags);
+  auto r = shim_delete(flags, envp);
   REQUIRE(r.ok());
   CHECK(r->exit_status() == 137);
   CHECK(r->exited_at().seconds() > 1700000000);
+  // Twice: still fine (containerd may run delete after a normal shutdown).
+  CHECK(shim_delete(flags, envp).ok());
+
+  flags.id = "../etc";
+  auto bad = shim_delete(flags, envp);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().what().find("../etc") != std::string::npos);
+  std::string cmd = std::string("rm -rf ") + root;
+  CHECK(std::system(cmd.c_str()) == 0);
 }

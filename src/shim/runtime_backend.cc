@@ -1,0 +1,487 @@
+#include "shim/runtime_backend.h"
+
+#include <poll.h>
+#include <signal.h>
+
+#include "oci/spec.h"
+#include "runc_options.pb.h"
+#include "shim/stdio_uri.h"
+#include "task_events.pb.h"
+#include "task_types.pb.h"
+
+namespace reaper::shim {
+
+namespace {
+
+namespace types = ::containerd::v1::types;
+
+// The exec spec's Any: an OCI Process as JSON.
+constexpr std::string_view process_type_url =
+    "types.containerd.io/opencontainers/runtime-spec/1/Process";
+constexpr std::string_view process_details_type_url = "containerd.runc.v1.ProcessDetails";
+// Go's zero time.Time: what runc's shim reports as exited_at of a process
+// that has not exited. CRI tests `IsZero()`; the Unix epoch would read as
+// "exited in 1970".
+constexpr int64_t go_zero_time_seconds = -62135596800;
+// How long a Delete waits for a process it had to end (SIGKILL) to be
+// reaped by its monitor. Only a process stuck in the kernel takes longer.
+constexpr int end_timeout_ms = 10'000;
+
+reaper::pb::Timestamp go_zero_time() {
+  reaper::pb::Timestamp t;
+  t.set_seconds(go_zero_time_seconds);
+  return t;
+}
+
+types::Status to_proto(runtime::ProcessStatus s) {
+  switch (s) {
+    case runtime::ProcessStatus::created:
+      return types::CREATED;
+    case runtime::ProcessStatus::running:
+      return types::RUNNING;
+    case runtime::ProcessStatus::stopped:
+      return types::STOPPED;
+  }
+  return types::UNKNOWN;
+}
+
+// True once a pidfd reports its process gone (without blocking).
+bool pidfd_ready(int fd, int timeout_ms) {
+  pollfd p{fd, POLLIN, 0};
+  int n = 0;
+  do {
+    n = ::poll(&p, 1, timeout_ms);
+  } while (n < 0 && errno == EINTR);
+  return n > 0;
+}
+
+}  // namespace
+
+struct RuntimeBackend::Proc {
+  std::string exec_id;
+  uint32_t pid = 0;
+  UniqueFd pidfd;          // the monitor's; invalid for a sandbox
+  EventLoop::Watch watch;  // after pidfd: reset before it closes
+  std::optional<state::ExitRecord> exit;
+  bool reported = false;  // TaskExit published and Waits answered
+  std::vector<Done<task::WaitResponse>> waiters;
+};
+
+struct RuntimeBackend::Container {
+  std::string id;
+  std::string bundle;
+  bool sandbox = false;
+  std::unique_ptr<Proc> init;
+  std::map<std::string, std::unique_ptr<Proc>> execs;
+};
+
+Result<std::unique_ptr<RuntimeBackend>> RuntimeBackend::create(const BackendContext& ctx,
+                                                               const char* const* envp) {
+  auto rt = REAPER_TRY_CTX(runtime::make_context(envp), "shim");
+  return std::unique_ptr<RuntimeBackend>(new RuntimeBackend(ctx, std::move(rt)));
+}
+
+RuntimeBackend::RuntimeBackend(const BackendContext& ctx, runtime::Context rt)
+    : loop_(ctx.loop), events_(ctx.events), log_(ctx.log), ns_(ctx.flags.ns), rt_(std::move(rt)) {}
+
+RuntimeBackend::~RuntimeBackend() = default;
+
+Result<RuntimeBackend::Container*> RuntimeBackend::find(const std::string& id) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return errno_error(ENOENT, "container `{}` not found", id);
+  return it->second.get();
+}
+
+Result<RuntimeBackend::Proc*> RuntimeBackend::find(const std::string& id,
+                                                   const std::string& exec_id) {
+  Container* c = REAPER_TRY(find(id));
+  if (exec_id.empty()) return c->init.get();
+  auto it = c->execs.find(exec_id);
+  if (it == c->execs.end())
+    return errno_error(ENOENT, "exec process `{}` of container `{}` not found", exec_id, id);
+  return it->second.get();
+}
+
+Status RuntimeBackend::watch_monitor(Container& c, Proc& p) {
+  p.pidfd = REAPER_TRY(runtime::monitor_pidfd(rt_, c.id, p.exec_id));
+  if (!p.pidfd) {
+    // Already gone (it can exit between reporting and here): settle later,
+    // from the loop, not inside the caller's RPC.
+    loop_.post([this, id = c.id, exec_id = p.exec_id] {
+      auto proc = find(id, exec_id);
+      if (proc.ok() && !(*proc)->exit) on_exit(*containers_.at(id), **proc);
+    });
+    return {};
+  }
+  p.watch =
+      REAPER_TRY(loop_.watch(p.pidfd.get(), EPOLLIN, [this, &c, &p](uint32_t) { on_exit(c, p); }));
+  return {};
+}
+
+void RuntimeBackend::on_exit(Container& c, Proc& p) {
+  p.watch.reset();
+  if (!p.exit) {
+    auto st = runtime::get_state(rt_, c.id, p.exec_id);
+    if (st.ok() && st->exit) {
+      p.exit = st->exit;
+    } else {
+      // The records are gone or unreadable: still one exit, never none.
+      log_.error("{}/{}: no exit record: {}", c.id, p.exec_id,
+                 st.ok() ? "the monitor exited without one" : st.error().what());
+      p.exit = state::ExitRecord{255, state::now_ns(), "monitor-lost"};
+    }
+  }
+  settle(c);
+}
+
+void RuntimeBackend::settle(Container& c) {
+  bool execs_done = true;
+  for (auto& [exec_id, p] : c.execs) {
+    if (p->exit && !p->reported) report(c, *p);
+    execs_done = execs_done && p->reported;
+  }
+  // As runc: the init process's exit goes out after every exec's.
+  if (c.init->exit && !c.init->reported && execs_done) report(c, *c.init);
+}
+
+void RuntimeBackend::report(Container& c, Proc& p) {
+  p.reported = true;
+  ::containerd::events::TaskExit event;
+  event.set_container_id(c.id);
+  event.set_id(p.exec_id.empty() ? c.id : p.exec_id);
+  event.set_pid(p.pid);
+  event.set_exit_status(static_cast<uint32_t>(p.exit->status));
+  *event.mutable_exited_at() = timestamp_from_ns(p.exit->exited_ns);
+  events_.publish(topic::task_exit, event);
+  log_.debug("exit {}/{}: status {} ({})", c.id, p.exec_id, p.exit->status, p.exit->reason);
+  task::WaitResponse resp;
+  resp.set_exit_status(event.exit_status());
+  *resp.mutable_exited_at() = event.exited_at();
+  for (auto& w : std::exchange(p.waiters, {})) w.ok(resp);
+}
+
+void RuntimeBackend::end_now(Container& c, Proc& p) {
+  if (p.exit) return;
+  if (auto st = runtime::kill(rt_, c.id, p.exec_id, SIGKILL, true); !st)
+    log_.debug("{}/{}: {}", c.id, p.exec_id, st.error().what());
+  if (p.pidfd && !pidfd_ready(p.pidfd.get(), end_timeout_ms))
+    log_.error("{}/{}: still running {} s after SIGKILL", c.id, p.exec_id, end_timeout_ms / 1000);
+  on_exit(c, p);
+}
+
+void RuntimeBackend::create(const task::CreateTaskRequest& req,
+                            Done<task::CreateTaskResponse> done) {
+  if (containers_.count(req.id()) != 0) {
+    done.fail(rpc_error(Code::already_exists, "container `{}` already exists", req.id()));
+    return;
+  }
+  if (req.checkpoint().size() > 0 || req.parent_checkpoint().size() > 0) {
+    done.fail(
+        rpc_error(Code::unimplemented, "create `{}`: checkpoints are not supported", req.id()));
+    return;
+  }
+  if (req.rootfs_size() > 0)
+    log_.debug("create {}: {} rootfs mount(s) not used (workloads see the host)", req.id(),
+               req.rootfs_size());
+  auto stdio = PreparedStdio::prepare(
+      {req.stdin_path(), req.stdout_path(), req.stderr_path(), req.id(), ns_, req.bundle()});
+  if (!stdio.ok()) {
+    done.fail(to_rpc_status(stdio.error().wrap(fmt::format("create `{}`", req.id()))));
+    return;
+  }
+  runtime::CreateRequest cr{req.id(), req.bundle(), stdio->spec(), ns_};
+  auto pid = runtime::create(rt_, cr);
+  if (!pid.ok()) {
+    stdio->abandon();
+    done.fail(to_rpc_status(pid.error()));
+    return;
+  }
+  auto st = runtime::get_state(rt_, req.id());
+  auto c = std::make_unique<Container>();
+  c->id = req.id();
+  c->bundle = req.bundle();
+  c->sandbox = st.ok() && st->record.sandbox;
+  c->init = std::make_unique<Proc>();
+  c->init->pid = static_cast<uint32_t>(*pid);
+  Container& ref = *c;
+  containers_.emplace(req.id(), std::move(c));
+  if (!ref.sandbox) {
+    if (auto w = watch_monitor(ref, *ref.init); !w) {
+      log_.error("create {}: {}", req.id(), w.error().what());
+      end_now(ref, *ref.init);
+      (void)runtime::remove(rt_, req.id(), true);
+      containers_.erase(req.id());
+      done.fail(to_rpc_status(w.error()));
+      return;
+    }
+  }
+  task::CreateTaskResponse resp;
+  resp.set_pid(ref.init->pid);
+  done.ok(resp);
+}
+
+void RuntimeBackend::start(const task::StartRequest& req, Done<task::StartResponse> done) {
+  auto p = find(req.id(), req.exec_id());
+  if (!p.ok()) {
+    done.fail(to_rpc_status(p.error()));
+    return;
+  }
+  if (auto st = runtime::start(rt_, req.id(), req.exec_id()); !st) {
+    done.fail(to_rpc_status(st.error()));
+    return;
+  }
+  task::StartResponse resp;
+  resp.set_pid((*p)->pid);
+  done.ok(resp);
+}
+
+void RuntimeBackend::state(const task::StateRequest& req, Done<task::StateResponse> done) {
+  auto p = find(req.id(), req.exec_id());
+  if (!p.ok()) {
+    done.fail(to_rpc_status(p.error()));
+    return;
+  }
+  auto st = runtime::get_state(rt_, req.id(), req.exec_id());
+  if (!st.ok()) {
+    done.fail(to_rpc_status(st.error()));
+    return;
+  }
+  const auto& r = st->record;
+  task::StateResponse resp;
+  resp.set_id(req.id());
+  resp.set_exec_id(req.exec_id());
+  resp.set_bundle(r.bundle);
+  resp.set_pid((*p)->pid);
+  resp.set_status(to_proto(st->status));
+  resp.set_stdin_path(r.stdin_path);
+  resp.set_stdout_path(r.stdout_path);
+  resp.set_stderr_path(r.stderr_path);
+  resp.set_terminal(r.terminal);
+  if (st->exit) {
+    resp.set_exit_status(static_cast<uint32_t>(st->exit->status));
+    *resp.mutable_exited_at() = timestamp_from_ns(st->exit->exited_ns);
+  } else {
+    *resp.mutable_exited_at() = go_zero_time();
+  }
+  done.ok(resp);
+}
+
+void RuntimeBackend::wait(const task::WaitRequest& req, Done<task::WaitResponse> done) {
+  auto p = find(req.id(), req.exec_id());
+  if (!p.ok()) {
+    done.fail(to_rpc_status(p.error()));
+    return;
+  }
+  Proc& proc = **p;
+  if (proc.reported) {
+    task::WaitResponse resp;
+    resp.set_exit_status(static_cast<uint32_t>(proc.exit->status));
+    *resp.mutable_exited_at() = timestamp_from_ns(proc.exit->exited_ns);
+    done.ok(resp);
+    return;
+  }
+  proc.waiters.push_back(std::move(done));  // answered by report()
+}
+
+void RuntimeBackend::kill(const task::KillRequest& req, Done<Empty> done) {
+  auto c = find(req.id());
+  auto p = find(req.id(), req.exec_id());
+  if (!p.ok()) {
+    done.fail(to_rpc_status(p.error()));
+    return;
+  }
+  if ((*p)->exit) {
+    done.fail(rpc_error(Code::not_found, "{}: process already finished",
+                        req.exec_id().empty() ? req.id() : req.exec_id()));
+    return;
+  }
+  if (req.signal() > 64) {
+    done.fail(rpc_error(Code::invalid_argument, "kill `{}`: signal {} is out of range (1-64)",
+                        req.id(), req.signal()));
+    return;
+  }
+  if (auto st =
+          runtime::kill(rt_, req.id(), req.exec_id(), static_cast<int>(req.signal()), req.all());
+      !st) {
+    done.fail(to_rpc_status(st.error()));
+    return;
+  }
+  // A sandbox has no monitor to report its end: it ended if the signal
+  // would end a pause process.
+  if ((*c)->sandbox && req.exec_id().empty()) {
+    auto st = runtime::get_state(rt_, req.id());
+    if (st.ok() && st->exit) on_exit(**c, **p);
+  }
+  done.ok(Empty{});
+}
+
+void RuntimeBackend::remove(const task::DeleteRequest& req, Done<task::DeleteResponse> done) {
+  auto c = find(req.id());
+  auto p = find(req.id(), req.exec_id());
+  if (!p.ok()) {
+    done.fail(to_rpc_status(p.error()));
+    return;
+  }
+  Container& cont = **c;
+  Proc& proc = **p;
+  auto st = runtime::get_state(rt_, req.id(), req.exec_id());
+  if (st.ok() && st->status == runtime::ProcessStatus::running && !proc.exit) {
+    // The monitor may have exited a moment ago without the loop having seen
+    // it yet: look at its pidfd before refusing.
+    if (proc.pidfd && pidfd_ready(proc.pidfd.get(), 0)) {
+      on_exit(cont, proc);
+    } else {
+      done.fail(rpc_error(Code::failed_precondition, "delete {}: the process is running",
+                          req.exec_id().empty() ? req.id() : req.exec_id()));
+      return;
+    }
+  }
+  // Created and never started, or just exited: end and take every exit now,
+  // so that each TaskExit goes out before the TaskDelete.
+  end_now(cont, proc);
+  if (req.exec_id().empty()) {
+    for (auto& [exec_id, e] : cont.execs) end_now(cont, *e);
+    settle(cont);
+  }
+  task::DeleteResponse resp;
+  resp.set_pid(proc.pid);
+  resp.set_exit_status(static_cast<uint32_t>(proc.exit->status));
+  *resp.mutable_exited_at() = timestamp_from_ns(proc.exit->exited_ns);
+  Status removed = req.exec_id().empty() ? runtime::remove(rt_, req.id(), true)
+                                         : runtime::remove_exec(rt_, req.id(), req.exec_id());
+  if (!removed) log_.error("delete {}: {}", req.id(), removed.error().what());
+  if (req.exec_id().empty())
+    containers_.erase(req.id());
+  else
+    cont.execs.erase(req.exec_id());
+  done.ok(resp);
+}
+
+void RuntimeBackend::exec(const task::ExecProcessRequest& req, Done<Empty> done) {
+  auto c = find(req.id());
+  if (!c.ok()) {
+    done.fail(to_rpc_status(c.error()));
+    return;
+  }
+  Container& cont = **c;
+  if (req.exec_id().empty()) {
+    done.fail(rpc_error(Code::invalid_argument, "exec in `{}`: an exec id is required", req.id()));
+    return;
+  }
+  if (cont.execs.count(req.exec_id()) != 0) {
+    done.fail(rpc_error(Code::already_exists, "exec process `{}` already exists in `{}`",
+                        req.exec_id(), req.id()));
+    return;
+  }
+  const auto& any = req.spec();
+  if (!any.type_url().empty() &&
+      any.type_url().find("runtime-spec/1/Process") == std::string::npos) {
+    done.fail(rpc_error(Code::invalid_argument, "exec `{}`: spec type `{}`, expected {}",
+                        req.exec_id(), any.type_url(), process_type_url));
+    return;
+  }
+  auto stdio = PreparedStdio::prepare(
+      {req.stdin_path(), req.stdout_path(), req.stderr_path(), req.id(), ns_, cont.bundle});
+  if (!stdio.ok()) {
+    done.fail(to_rpc_status(stdio.error().wrap(fmt::format("exec `{}`", req.exec_id()))));
+    return;
+  }
+  auto pid = runtime::create_exec(rt_, req.id(), req.exec_id(), any.value(), stdio->spec());
+  if (!pid.ok()) {
+    stdio->abandon();
+    done.fail(to_rpc_status(pid.error()));
+    return;
+  }
+  auto proc = std::make_unique<Proc>();
+  proc->exec_id = req.exec_id();
+  proc->pid = static_cast<uint32_t>(*pid);
+  Proc& ref = *proc;
+  cont.execs.emplace(req.exec_id(), std::move(proc));
+  if (auto w = watch_monitor(cont, ref); !w) {
+    end_now(cont, ref);
+    (void)runtime::remove_exec(rt_, req.id(), req.exec_id());
+    cont.execs.erase(req.exec_id());
+    done.fail(to_rpc_status(w.error()));
+    return;
+  }
+  done.ok(Empty{});
+}
+
+void RuntimeBackend::resize_pty(const task::ResizePtyRequest& req, Done<Empty> done) {
+  auto p = find(req.id(), req.exec_id());
+  if (!p.ok()) {
+    done.fail(to_rpc_status(p.error()));
+    return;
+  }
+  if (auto st = runtime::resize(rt_, req.id(), req.exec_id(), req.width(), req.height()); !st) {
+    done.fail(to_rpc_status(st.error()));
+    return;
+  }
+  done.ok(Empty{});
+}
+
+void RuntimeBackend::close_io(const task::CloseIORequest& req, Done<Empty> done) {
+  auto p = find(req.id(), req.exec_id());
+  if (!p.ok()) {
+    done.fail(to_rpc_status(p.error()));
+    return;
+  }
+  if (req.close_stdin() && !(*p)->exit) {
+    if (auto st = runtime::close_stdin(rt_, req.id(), req.exec_id()); !st) {
+      done.fail(to_rpc_status(st.error()));
+      return;
+    }
+  }
+  done.ok(Empty{});
+}
+
+void RuntimeBackend::pids(const task::PidsRequest& req, Done<task::PidsResponse> done) {
+  if (auto c = find(req.id()); !c.ok()) {
+    done.fail(to_rpc_status(c.error()));
+    return;
+  }
+  auto list = runtime::pids(rt_, req.id());
+  if (!list.ok()) {
+    done.fail(to_rpc_status(list.error()));
+    return;
+  }
+  task::PidsResponse resp;
+  for (const auto& info : *list) {
+    auto* p = resp.add_processes();
+    p->set_pid(static_cast<uint32_t>(info.pid));
+    if (info.exec_id.empty()) continue;
+    ::containerd::runc::v1::ProcessDetails details;
+    details.set_exec_id(info.exec_id);
+    p->mutable_info()->set_type_url(std::string(process_details_type_url));
+    p->mutable_info()->set_value(details.SerializeAsString());
+  }
+  done.ok(resp);
+}
+
+void RuntimeBackend::stats(const task::StatsRequest& req, Done<task::StatsResponse> done) {
+  if (auto c = find(req.id()); !c.ok()) {
+    done.fail(to_rpc_status(c.error()));
+    return;
+  }
+  done.fail(rpc_error(Code::unimplemented,
+                      "stats `{}`: the reaper runtime does not collect cgroup metrics yet",
+                      req.id()));
+}
+
+void RuntimeBackend::update(const task::UpdateTaskRequest& req, Done<Empty> done) {
+  if (auto c = find(req.id()); !c.ok()) {
+    done.fail(to_rpc_status(c.error()));
+    return;
+  }
+  // Accepted so that CRI's UpdateContainerResources succeeds; resources are
+  // not applied until cgroup support lands.
+  log_.info("update {}: accepted, resources not applied", req.id());
+  done.ok(Empty{});
+}
+
+uint32_t RuntimeBackend::task_pid(const std::string& id) const {
+  auto it = containers_.find(id);
+  return it == containers_.end() ? 0 : it->second->init->pid;
+}
+
+}  // namespace reaper::shim
