@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config g++ protobuf-compiler libprotobuf-dev libcap-dev
   libfmt-dev doctest-dev dpkg-dev file clang-format clang-tidy python3
-  containerd runc crun util-linux procps psmisc iproute2
+  containerd runc crun util-linux procps psmisc iproute2 tmux
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,10 +2,11 @@
 # The whole test suite, from a fresh Debian 12 machine (as root): installs
 # what it needs, builds reaper three ways and runs every suite.
 #
-#   1. glibc, fully static: unit, integration, e2e and lint suites
+#   1. glibc, fully static: unit, integration, e2e (a private containerd)
+#      and lint suites
 #   2. ASan+UBSan (dynamic, sanitizers need it): unit suite
 #   3. musl, fully static (Zig 0.11 from npm, packaging/musl/build.sh):
-#      unit and integration suites
+#      unit, integration and e2e suites
 #
 # Ends with one line `N passed, N failed[, N skipped]` counted over all runs;
 # exits non-zero when anything failed.
@@ -79,7 +80,7 @@ if must ninja -C "$out/glibc"; then
   file "$out/glibc/src/reaper"
   step "glibc: all suites"
   # shellcheck disable=SC2086
-  run_suites "$out/glibc" "$out/glibc.log" ${REAPER_TEST_SUITES:-unit integration lint}
+  run_suites "$out/glibc" "$out/glibc.log" ${REAPER_TEST_SUITES:-unit integration e2e lint}
 fi
 
 step "ASan+UBSan build: unit suite"
@@ -95,8 +96,8 @@ fi
 if [ "${REAPER_TEST_SKIP_MUSL:-0}" != 1 ]; then
   step "musl static build"
   if must packaging/musl/build.sh "$out/musl"; then
-    step "musl: unit and integration suites"
-    run_suites "$out/musl" "$out/musl.log" unit integration
+    step "musl: unit, integration and e2e suites"
+    run_suites "$out/musl" "$out/musl.log" unit integration e2e
   fi
 fi
 

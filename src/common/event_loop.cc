@@ -88,7 +88,9 @@ Status EventLoop::run_once(std::chrono::milliseconds timeout) {
   int n = ::epoll_wait(core_->epfd.get(), events.data(), static_cast<int>(events.size()), wait_ms);
   if (n < 0 && errno != EINTR) return sys_error("epoll_wait");
   for (int i = 0; i < n; ++i) {
-    auto it = core_->entries.find(events[static_cast<size_t>(i)].data.u64);
+    // A copy: epoll_event is packed on x86-64, and find() takes a reference.
+    uint64_t id = events[static_cast<size_t>(i)].data.u64;
+    auto it = core_->entries.find(id);
     if (it == core_->entries.end()) continue;  // removed earlier in this round
     std::shared_ptr<Callback> callback = it->second.callback;
     (*callback)(events[static_cast<size_t>(i)].events);

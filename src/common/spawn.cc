@@ -55,8 +55,9 @@ Result<pid_t> spawn(const SpawnRequest& req) {
   std::vector<UniqueFd> copies;
   for (const auto& [from, to] : req.fds) {
     int source = from;
+    // (`source`, not the structured binding: clang < 16 cannot capture those.)
     bool clobbered = std::any_of(req.fds.begin(), req.fds.end(), [&](const auto& p) {
-      return p.second == from && p.first != from;
+      return p.second == source && p.first != source;
     });
     if (clobbered) {
       copies.emplace_back(::fcntl(from, F_DUPFD_CLOEXEC, above));

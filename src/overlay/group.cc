@@ -50,7 +50,7 @@ Status validate_group(std::string_view group) {
 
 Result<std::string> group_for(const NodeConfig& cfg,
                               const std::map<std::string, std::string>& annotations,
-                              std::string_view cli_namespace) {
+                              std::string_view cli_namespace, std::string_view fallback_namespace) {
   if (!cfg.overlay_enabled) return std::string();
   if (cfg.overlay_isolation == OverlayIsolation::per_node) return std::string(node_group);
 
@@ -63,6 +63,7 @@ Result<std::string> group_for(const NodeConfig& cfg,
                         namespace_annotation, cli_namespace);
     }
   }
+  if (ns.empty()) ns = fallback_namespace;
   if (ns.empty())
     return make_error(
         "overlay isolation is `namespace` but the container has no Kubernetes namespace "

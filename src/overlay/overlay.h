@@ -29,13 +29,15 @@ inline constexpr std::string_view node_group = "_node";
 // Decides the overlay group of a container: from the namespace annotation
 // containerd sets (or the CLI's --namespace; both given and different is an
 // error), plus the overlay-name annotation where the administrator allows
-// annotations. Errors when namespace mode has no namespace, and on names that
+// annotations. Without either, `fallback_namespace` (the shim passes
+// containerd's namespace). Errors when namespace mode has no namespace, and on names that
 // are not DNS labels. Returns an empty string when the overlay is disabled
 // (REAPER_OVERLAY_ENABLED=false): such workloads see the host's mounts as
 // they are, and enter() must not be called.
 Result<std::string> group_for(const NodeConfig& cfg,
                               const std::map<std::string, std::string>& annotations,
-                              std::string_view cli_namespace);
+                              std::string_view cli_namespace,
+                              std::string_view fallback_namespace = {});
 
 // The DNS mode of a container: the dns-mode annotation where allowed, else
 // the node's. An invalid annotation value is an error.

@@ -164,8 +164,8 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
   if (spec.process->terminal && req.stdio.inherit && req.stdio.console_socket.empty() &&
       !req.stdio.relay_terminal)
     return make_error("process.terminal is true: a --console-socket is required");
-  std::string group =
-      REAPER_TRY(overlay::group_for(ctx.config, spec.annotations, req.cli_namespace));
+  std::string group = REAPER_TRY(
+      overlay::group_for(ctx.config, spec.annotations, req.cli_namespace, req.fallback_namespace));
 
   auto dir = REAPER_TRY(ctx.store.create_dir(req.id));
   MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle}, ctx.envp};

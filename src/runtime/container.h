@@ -52,6 +52,10 @@ struct CreateRequest {
   std::string bundle;
   StdioSpec stdio;
   std::string cli_namespace;  // --namespace: the overlay group's namespace
+  // The shim's: containerd's namespace, for a spec without the Kubernetes
+  // namespace annotation (CRI's containerd namespace is always k8s.io, so
+  // it must never conflict with the annotation).
+  std::string fallback_namespace;
 };
 
 enum class ProcessStatus { created, running, stopped };

@@ -84,7 +84,7 @@ Result<Listening> bind_or_reuse(const std::string& path) {
 // fork+exec of the server. Everything the child needs is prepared before
 // the fork; the child only calls async-signal-safe functions and reports an
 // exec failure through a close-on-exec pipe.
-Status spawn_server(const ShimFlags& flags, const BootstrapInfo& info, const std::string& self_exe,
+Result<pid_t> spawn_server(const ShimFlags& flags, const BootstrapInfo& info, const std::string& self_exe,
                     int listener) {
   std::vector<std::string> args = {std::string(personality), "-namespace", flags.ns, "-id",
                                    flags.id};
@@ -135,7 +135,7 @@ Status spawn_server(const ShimFlags& flags, const BootstrapInfo& info, const std
   do {
     n = ::read(report_read.get(), &child_errno, sizeof child_errno);
   } while (n < 0 && errno == EINTR);
-  if (n == 0) return {};  // exec succeeded: the pipe closed on exec
+  if (n == 0) return pid;  // exec succeeded: the pipe closed on exec
   ::waitpid(pid, nullptr, 0);
   if (n == sizeof child_errno)
     return errno_error(child_errno, "start the shim server `{}`", self_exe);
@@ -184,10 +184,15 @@ Result<std::string> shim_start(const ShimFlags& flags, const StartOptions& optio
     UniqueFd lock = REAPER_TRY(lock_dir(info.socket_dir));
     Listening listening = REAPER_TRY_CTX(bind_or_reuse(path), "start `{}`", flags.id);
     if (listening.fd) {
-      if (auto st = spawn_server(flags, info, options.self_exe, listening.fd.get()); !st) {
+      auto pid = spawn_server(flags, info, options.self_exe, listening.fd.get());
+      if (!pid.ok()) {
         ::unlink(path.c_str());
-        return std::move(st).error();
+        return std::move(pid).error();
       }
+      // As runc's shim: the server's pid beside the address, for operators.
+      REAPER_TRY_CTX(
+          fs::write_file_atomic_at(options.bundle_fd, "shim.pid", std::to_string(*pid), 0644),
+          "write `shim.pid`");
     }
   }
 

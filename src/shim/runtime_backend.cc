@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 
+#include "common/syscalls.h"
 #include "oci/spec.h"
 #include "runc_options.pb.h"
 #include "shim/stdio_uri.h"
@@ -26,6 +27,9 @@ constexpr int64_t go_zero_time_seconds = -62135596800;
 // How long a Delete waits for a process it had to end (SIGKILL) to be
 // reaped by its monitor. Only a process stuck in the kernel takes longer.
 constexpr int end_timeout_ms = 10'000;
+// How long a Delete waits for a logging program to finish writing the logs
+// after the process ended (containerd's own shims allow about as long).
+constexpr auto logger_drain_timeout = std::chrono::seconds(12);
 
 reaper::pb::Timestamp go_zero_time() {
   reaper::pb::Timestamp t;
@@ -65,6 +69,15 @@ struct RuntimeBackend::Proc {
   std::optional<state::ExitRecord> exit;
   bool reported = false;  // TaskExit published and Waits answered
   std::vector<Done<task::WaitResponse>> waiters;
+  UniqueFd logger;  // pidfd of its binary:// logging program, if any
+};
+
+struct RuntimeBackend::Drain {
+  UniqueFd pidfd;
+  EventLoop::Watch watch;  // after pidfd
+  std::optional<Timer> deadline;
+  task::DeleteResponse resp;
+  Done<task::DeleteResponse> done{nullptr};
 };
 
 struct RuntimeBackend::Container {
@@ -189,7 +202,7 @@ void RuntimeBackend::create(const task::CreateTaskRequest& req,
     done.fail(to_rpc_status(stdio.error().wrap(fmt::format("create `{}`", req.id()))));
     return;
   }
-  runtime::CreateRequest cr{req.id(), req.bundle(), stdio->spec(), ns_};
+  runtime::CreateRequest cr{req.id(), req.bundle(), stdio->spec(), {}, ns_};
   auto pid = runtime::create(rt_, cr);
   if (!pid.ok()) {
     stdio->abandon();
@@ -203,6 +216,7 @@ void RuntimeBackend::create(const task::CreateTaskRequest& req,
   c->sandbox = st.ok() && st->record.sandbox;
   c->init = std::make_unique<Proc>();
   c->init->pid = static_cast<uint32_t>(*pid);
+  if (stdio->logger() > 0) c->init->logger = UniqueFd(sys::pidfd_open(stdio->logger()));
   Container& ref = *c;
   containers_.emplace(req.id(), std::move(c));
   if (!ref.sandbox) {
@@ -350,11 +364,44 @@ void RuntimeBackend::remove(const task::DeleteRequest& req, Done<task::DeleteRes
   Status removed = req.exec_id().empty() ? runtime::remove(rt_, req.id(), true)
                                          : runtime::remove_exec(rt_, req.id(), req.exec_id());
   if (!removed) log_.error("delete {}: {}", req.id(), removed.error().what());
+  answer_after_logger(proc, std::move(resp), std::move(done));
   if (req.exec_id().empty())
     containers_.erase(req.id());
   else
     cont.execs.erase(req.exec_id());
-  done.ok(resp);
+}
+
+void RuntimeBackend::answer_after_logger(Proc& p, task::DeleteResponse resp,
+                                         Done<task::DeleteResponse> done) {
+  if (!p.logger || pidfd_ready(p.logger.get(), 0)) {
+    done.ok(resp);
+    return;
+  }
+  uint64_t key = ++next_drain_;
+  auto drain = std::make_unique<Drain>();
+  drain->pidfd = std::move(p.logger);
+  drain->resp = std::move(resp);
+  drain->done = std::move(done);
+  // Answers and forgets the drain; from the loop, not inside a callback of
+  // the watch or timer being destroyed.
+  auto finish = [this, key](bool timed_out) {
+    loop_.post([this, key, timed_out] {
+      auto it = drains_.find(key);
+      if (it == drains_.end()) return;
+      if (timed_out) log_.warn("delete: logging program still running; logs may be incomplete");
+      it->second->done.ok(it->second->resp);
+      drains_.erase(it);
+    });
+  };
+  auto watch = loop_.watch(drain->pidfd.get(), EPOLLIN, [finish](uint32_t) { finish(false); });
+  auto timer = Timer::create(loop_, [finish] { finish(true); });
+  if (!watch.ok() || !timer.ok() || !timer->arm(logger_drain_timeout)) {
+    drain->done.ok(drain->resp);  // cannot wait: answer now rather than never
+    return;
+  }
+  drain->watch = std::move(*watch);
+  drain->deadline = std::move(*timer);
+  drains_.emplace(key, std::move(drain));
 }
 
 void RuntimeBackend::exec(const task::ExecProcessRequest& req, Done<Empty> done) {
@@ -395,6 +442,7 @@ void RuntimeBackend::exec(const task::ExecProcessRequest& req, Done<Empty> done)
   auto proc = std::make_unique<Proc>();
   proc->exec_id = req.exec_id();
   proc->pid = static_cast<uint32_t>(*pid);
+  if (stdio->logger() > 0) proc->logger = UniqueFd(sys::pidfd_open(stdio->logger()));
   Proc& ref = *proc;
   cont.execs.emplace(req.exec_id(), std::move(proc));
   if (auto w = watch_monitor(cont, ref); !w) {

@@ -13,6 +13,7 @@
 // synchronous exchanges on its control socket (milliseconds); only Wait is
 // long-lived, and it is parked, never blocking the loop.
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,7 @@ class RuntimeBackend final : public UnimplementedBackend {
 
   struct Proc;
   struct Container;
+  struct Drain;
 
  private:
   RuntimeBackend(const BackendContext& ctx, runtime::Context rt);
@@ -67,6 +69,10 @@ class RuntimeBackend final : public UnimplementedBackend {
   // Ends a process that must not outlive a Delete (created, never started;
   // an exec left when its container goes) and takes its exit at once.
   void end_now(Container& c, Proc& p);
+  // Answers a Delete once the process's logging program (binary:// URI)
+  // has exited, so the logs are complete; at once when there is none.
+  void answer_after_logger(Proc& p, task::DeleteResponse resp,
+                           Done<task::DeleteResponse> done);
 
   EventLoop& loop_;
   EventSink& events_;
@@ -74,6 +80,8 @@ class RuntimeBackend final : public UnimplementedBackend {
   std::string ns_;
   runtime::Context rt_;
   std::map<std::string, std::unique_ptr<Container>> containers_;
+  std::map<uint64_t, std::unique_ptr<Drain>> drains_;
+  uint64_t next_drain_ = 0;
 };
 
 }  // namespace reaper::shim

@@ -118,6 +118,7 @@ Result<LogUri> parse_log_uri(const std::string& text, std::string_view what) {
 PreparedStdio::PreparedStdio(PreparedStdio&& other) noexcept
     : spec_(std::move(other.spec_)),
       fifos_(std::exchange(other.fifos_, {})),
+      writers_(std::move(other.writers_)),
       logger_(std::exchange(other.logger_, 0)) {}
 
 PreparedStdio& PreparedStdio::operator=(PreparedStdio&& other) noexcept {
@@ -125,6 +126,7 @@ PreparedStdio& PreparedStdio::operator=(PreparedStdio&& other) noexcept {
     PreparedStdio old(std::move(*this));  // ours go away with `old`
     spec_ = std::move(other.spec_);
     fifos_ = std::exchange(other.fifos_, {});
+    writers_ = std::move(other.writers_);
     logger_ = std::exchange(other.logger_, 0);
   }
   return *this;
@@ -181,6 +183,10 @@ Result<PreparedStdio> PreparedStdio::prepare(const Request& req) {
     if (!out_r || !err_r) return sys_error("open the log FIFOs in `{}`", dir);
     REAPER_TRY(clear_nonblock(out_r.get()));
     REAPER_TRY(clear_nonblock(err_r.get()));
+    for (const auto* path : {&spec.out, &spec.err}) {
+      out.writers_.emplace_back(::open(path->c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+      if (!out.writers_.back()) return sys_error("open `{}` for writing", *path);
+    }
     int p[2];
     if (::pipe2(p, O_CLOEXEC) < 0) return sys_error("pipe");
     UniqueFd ready_r(p[0]);

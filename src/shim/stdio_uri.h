@@ -20,6 +20,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/fd.h"
 #include "runtime/container.h"
 
 namespace reaper::shim {
@@ -61,6 +62,9 @@ class PreparedStdio {
  private:
   runtime::StdioSpec spec_;
   std::vector<std::string> fifos_;
+  // Write handles on the logger's FIFOs until the monitor has its own:
+  // without a writer, the logger would read EOF at once.
+  std::vector<UniqueFd> writers_;
   pid_t logger_ = 0;
 };
 

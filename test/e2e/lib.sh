@@ -12,6 +12,7 @@ command -v containerd >/dev/null && command -v ctr >/dev/null ||
   { echo "SKIP: containerd/ctr not installed"; exit 77; }
 
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E=$(mktemp -d "/run/reaper-e2e-$TEST_NAME.XXXXXX")
 CTRD_SOCK="$E2E/containerd.sock"
 CTRD_PID=""
@@ -38,6 +39,11 @@ crun() {
   while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do flags+=("$1"); shift; done
   c run --runtime "$RUNTIME" ${flags[@]+"${flags[@]}"} --rootfs "$E2E/rootfs" "$@"
 }
+
+# wait_gone PID [SECONDS]: waits (pidfd) for a process that is not our child.
+wait_gone() { python3 "$E2E_DIR/wait-pid.py" "$1" "${2:-10}"; }
+# The bundle dir containerd made for a task.
+bundle_of() { echo "$E2E/state/io.containerd.runtime.v2.task/$NS/$1"; }
 
 # The exit code of a command, without tripping `set -e`.
 rc_of() { local rc=0; "$@" || rc=$?; echo "$rc"; }
@@ -77,7 +83,9 @@ events_stop() { [ -z "$EVENTS_PID" ] || { kill "$EVENTS_PID" 2>/dev/null; wait "
 c() { ctr --address "$CTRD_SOCK" --namespace "$NS" "$@"; }
 
 # Writes the config and starts containerd; returns once its socket answers.
-# Extra TOML lines for the config may be passed in CTRD_EXTRA_CONFIG.
+# Extra TOML lines for the config may be passed in CTRD_EXTRA_CONFIG; a
+# command in CTRD_CONFIG_HOOK runs with the config's path once it is written,
+# before containerd reads it (the packaging tests run install.sh on it).
 start_containerd() {
   mkdir -p "$E2E/root" "$E2E/state" "$E2E/rootfs"
   cat >"$E2E/config.toml" <<TOML
@@ -95,10 +103,13 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
   address = "$E2E/debug.sock"
 ${CTRD_EXTRA_CONFIG:-}
 TOML
+  if [ -n "${CTRD_CONFIG_HOOK:-}" ]; then
+    "$CTRD_CONFIG_HOOK" "$E2E/config.toml" || fail "CTRD_CONFIG_HOOK $CTRD_CONFIG_HOOK failed"
+  fi
   # containerd sends sd_notify READY=1 once it serves: wait for that
   # datagram (a blocking read with a timeout), not for the socket file.
   local notify="$E2E/notify.sock" line waiter
-  exec {waiter}< <(python3 "$(dirname "${BASH_SOURCE[0]}")/sd-notify-wait.py" "$notify")
+  exec {waiter}< <(python3 "$E2E_DIR/sd-notify-wait.py" "$notify")
   read -r -t 10 -u "$waiter" line && [ "$line" = bound ] || fail "readiness listener did not start"
   NOTIFY_SOCKET="$notify" containerd --config "$E2E/config.toml" --log-level debug \
     >>"$E2E/containerd.log" 2>&1 &
