@@ -8,6 +8,8 @@ packages=(
   meson ninja-build pkg-config g++ protobuf-compiler libprotobuf-dev libcap-dev
   libfmt-dev doctest-dev dpkg-dev file clang-format clang-tidy python3
   containerd runc crun util-linux procps psmisc iproute2 tmux
+  # the packaging suite: YAML manifests, shell scripts, the Ansible playbook
+  python3-yaml shellcheck ansible-core
 )
 missing=()
 for p in "${packages[@]}"; do

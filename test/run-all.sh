@@ -2,8 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine (as root): installs
 # what it needs, builds reaper three ways and runs every suite.
 #
-#   1. glibc, fully static: unit, integration, e2e (a private containerd)
-#      and lint suites
+#   1. glibc, fully static: unit, integration, e2e (a private containerd),
+#      packaging (install.sh, the .deb, manifests) and lint suites
 #   2. ASan+UBSan (dynamic, sanitizers need it): unit suite
 #   3. musl, fully static (Zig 0.11 from npm, packaging/musl/build.sh):
 #      unit, integration and e2e suites
@@ -80,7 +80,7 @@ if must ninja -C "$out/glibc"; then
   file "$out/glibc/src/reaper"
   step "glibc: all suites"
   # shellcheck disable=SC2086
-  run_suites "$out/glibc" "$out/glibc.log" ${REAPER_TEST_SUITES:-unit integration e2e lint}
+  run_suites "$out/glibc" "$out/glibc.log" ${REAPER_TEST_SUITES:-unit integration e2e packaging lint}
 fi
 
 step "ASan+UBSan build: unit suite"
