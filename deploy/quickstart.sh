@@ -19,7 +19,7 @@ subprojects/fetch-sources.sh simdjson
 echo "==> building"
 [ -f build-quickstart/build.ninja ] || meson setup build-quickstart -Dstatic=true --buildtype=release >/dev/null
 # Only the executable and its names: the tests are test/run-all.sh's job.
-ninja -C build-quickstart src/reaper personality-links >/dev/null
+ninja -C build-quickstart src/reaper src/containerd-shim-reaper-v2 src/reaper-runtime src/reaper-monitor >/dev/null
 bin=$top/build-quickstart/src
 "$bin/reaper" --version
 
@@ -66,11 +66,12 @@ read -r -t 30 -u "$ready" line && [ "$line" = ready ] || {
   cat "$work/containerd.log" >&2; echo "quickstart: containerd did not start" >&2; exit 1; }
 exec {ready}<&-
 
-run=(run --runtime io.containerd.reaper.v2 --rootfs "$work/rootfs"
-  --annotation io.kubernetes.cri.sandbox-namespace=quickstart)
+# `--rootfs` takes the next argument as the directory: it goes right before
+# the id. Any directory will do: reaper runs host binaries.
+run=(run --runtime io.containerd.reaper.v2 --annotation io.kubernetes.cri.sandbox-namespace=quickstart)
 echo "==> ctr run: a host command through reaper"
 rc=0
-ctr_ "${run[@]}" --rm demo /bin/sh -c \
+ctr_ "${run[@]}" --rm --rootfs "$work/rootfs" demo /bin/sh -c \
   'echo "hello from $(hostname) as uid $(id -u), pid $$"; echo demo >/etc/reaper-quickstart; cat /etc/reaper-quickstart; head -c 60 /etc/shadow; echo; exit 42' || rc=$?
 echo "==> workload exit code: $rc (expected 42)"
 if [ -e /etc/reaper-quickstart ]; then
@@ -79,7 +80,7 @@ fi
 echo "==> /etc/reaper-quickstart does not exist on the host: the write stayed in the overlay"
 
 echo "==> a long-running task, exec into it as another user, list its processes"
-ctr_ "${run[@]}" -d daemon /bin/sleep 600 >/dev/null
+ctr_ "${run[@]}" -d --rootfs "$work/rootfs" daemon /bin/sleep 600 >/dev/null
 ctr_ task ls
 ctr_ task exec --exec-id who --user 65534 daemon /bin/sh -c 'echo "exec as $(id -u); sees the overlay: $(cat /etc/reaper-quickstart)"'
 ctr_ task ps daemon
