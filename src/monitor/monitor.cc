@@ -15,6 +15,7 @@
 #include <charconv>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "common/config.h"
@@ -22,6 +23,7 @@
 #include "monitor/child.h"
 #include "monitor/control.h"
 #include "monitor/options.h"
+#include "monitor/placement.h"
 #include "monitor/stdio.h"
 #include "oci/spec.h"
 #include "overlay/overlay.h"
@@ -43,6 +45,9 @@ class Monitor {
 
   // Everything up to "created"; on error nothing of the workload remains.
   Status setup();
+  // After a failed setup: what setup created goes before the error is
+  // reported, so that a failed create leaves nothing behind when it returns.
+  void abandon();
   void report(std::string_view line);
   [[nodiscard]] pid_t pid() const { return child_.pid; }
   // The event loop; returns when the workload has exited and all is recorded.
@@ -51,7 +56,9 @@ class Monitor {
  private:
   Status open_dirs();
   Result<oci::Process> load_process();
+  Status load_config();
   Status enter_overlay();
+  Status join_cgroup();
   Status block_signals();
   Status write_state_record();
 
@@ -81,7 +88,9 @@ class Monitor {
   oci::Spec spec_;
   std::optional<NodeConfig> config_;
   const char* const* envp_;
-  UniqueFd dir_;  // this process's state directory
+  UniqueFd dir_;            // this process's state directory
+  UniqueFd container_dir_;  // <root>/<id> (the same as dir_ for the init process)
+  cgroup::Cgroup cgroup_;   // invalid when the workload gets none
   UniqueFd epoll_;
   UniqueFd signals_;
   UniqueFd listener_;
@@ -96,9 +105,10 @@ class Monitor {
 
 Status Monitor::open_dirs() {
   auto store = REAPER_TRY(state::Store::open(o_.root));
+  container_dir_ = REAPER_TRY(store.open_dir(o_.id));
   dir_ = REAPER_TRY(store.open_dir(o_.id));
   if (!o_.exec_id.empty()) {
-    auto exec_dir = REAPER_TRY(fs::open_dir_at(dir_.get(), "exec"));
+    auto exec_dir = REAPER_TRY(fs::open_dir_at(container_dir_.get(), "exec"));
     dir_ = REAPER_TRY(fs::open_dir_at(exec_dir.get(), o_.exec_id));
   }
   return {};
@@ -116,13 +126,38 @@ Result<oci::Process> Monitor::load_process() {
   return oci::parse_process(text, "process.json");
 }
 
+Status Monitor::load_config() {
+  config_ = REAPER_TRY(load_node_config(envp_));
+  config_->state_root = o_.root;  // the caller's --root wins, as in make_context()
+  return {};
+}
+
 // Enters the group's shared overlay view (creating it first if needed). After
 // the FIFOs were opened: a FIFO opened through overlayfs would be another pipe.
 Status Monitor::enter_overlay() {
   if (o_.overlay_group.empty()) return {};
-  config_ = REAPER_TRY(load_node_config(envp_));
-  config_->state_root = o_.root;  // the caller's --root wins, as in make_context()
   return overlay::enter(*config_, o_.overlay_group, spec_, o_.id);
+}
+
+// While the workload is blocked on the start pipe (see monitor/placement.h).
+// On failure it is killed and reaped, so that the cgroup can be removed.
+Status Monitor::join_cgroup() {
+  if (!cgroup_.valid()) return {};
+  auto st = cgroup_.join(child_.pid);
+  if (st.ok()) return {};
+  ::kill(child_.pid, SIGKILL);
+  ::waitpid(child_.pid, nullptr, 0);
+  child_.pid = 0;
+  return std::move(st).error().wrap("cgroup");
+}
+
+void Monitor::abandon() {
+  if (child_.pid > 0) {  // our unreaped child: the pid is still its own
+    ::kill(child_.pid, SIGKILL);
+    ::waitpid(child_.pid, nullptr, 0);
+    child_.pid = 0;
+  }
+  cgroup_ = cgroup::Cgroup();
 }
 
 Status Monitor::block_signals() {
@@ -164,11 +199,15 @@ Status Monitor::setup() {
   REAPER_TRY(open_dirs());
   REAPER_TRY(block_signals());
   process_ = REAPER_TRY(load_process());
+  REAPER_TRY(load_config());
+  // Before the overlay view: the cgroup hierarchies are the host's.
+  cgroup_ = REAPER_TRY(prepare_cgroup(*config_, o_, spec_, container_dir_.get()));
   listener_ = REAPER_TRY(listen_at(dir_.get()));
   stdio_ = REAPER_TRY(setup_stdio(o_, *process_));
   REAPER_TRY(detach_own_stdio());
   REAPER_TRY(enter_overlay());
   child_ = REAPER_TRY_CTX(spawn_child(*process_, stdio_), "start the workload");
+  REAPER_TRY(join_cgroup());
   // The workload has its copies; the monitor keeps only its holds.
   stdio_.in.reset();
   stdio_.out.reset();
@@ -357,7 +396,15 @@ std::string Monitor::do_kill(std::string_view args) {
   bool all = space != std::string_view::npos && args.substr(space + 1) == "1";
   if (exited_) return err_reply(errno_error(ESRCH, "process already finished"));
   if (all) {
-    for (pid_t p : proc::descendants(::getpid())) ::kill(p, *sig);
+    // Every descendant, and (init process) everything in the container's
+    // cgroup: exec processes and processes that left the tree. Once each.
+    std::set<pid_t> targets;
+    for (pid_t p : proc::descendants(::getpid())) targets.insert(p);
+    if (o_.exec_id.empty() && cgroup_.valid()) {
+      if (auto in_cgroup = cgroup_.pids(); in_cgroup.ok())
+        targets.insert(in_cgroup->begin(), in_cgroup->end());
+    }
+    for (pid_t p : targets) ::kill(p, *sig);
     return ok_reply();
   }
   if (::kill(child_.pid, *sig) < 0) return err_reply(sys_error("kill {}", child_.pid));
@@ -437,7 +484,16 @@ void Monitor::kill_exec_processes() {
 
 void Monitor::finish() {
   if (pending_start_ >= 0 && child_.report) on_exec_report();
+  // The cgroup first (v1: frozen while killed, so a fork bomb cannot
+  // outrun it), then our descendants, reaped; then whatever else was in the
+  // cgroup (exec processes, processes moved in) is waited for and the cgroup
+  // removed. The init process's monitor owns the cgroup; others only joined.
+  bool owner = o_.exec_id.empty() && cgroup_.valid();
+  if (owner) (void)cgroup_.kill_all(false);
   kill_descendants();
+  if (owner) {
+    if (auto st = end_cgroup(cgroup_, container_dir_.get()); !st) log(st.error());
+  }
   drain_terminal();
   if (auto st = fs::write_file_atomic_at(dir_.get(), "exit.json", state::to_json(exit_)); !st)
     log(st.error());
@@ -448,7 +504,7 @@ void Monitor::finish() {
   conns_.clear();
   ::unlinkat(dir_.get(), socket_name, 0);
   kill_exec_processes();
-  if (config_) {
+  if (config_ && !o_.overlay_group.empty()) {
     if (auto st = overlay::release(*config_, o_.overlay_group, o_.id); !st) log(st.error());
   }
 }
@@ -463,6 +519,7 @@ int run(Args args) {
   }
   Monitor m(std::move(*opts), environ);
   if (auto st = m.setup(); !st) {
+    m.abandon();
     m.report(err_reply(st.error()));
     return 1;
   }

@@ -70,6 +70,8 @@ int cmd_list(const Invocation& inv);
 int cmd_ps(const Invocation& inv);
 int cmd_features(const Invocation& inv);
 int cmd_overlay(const Invocation& inv);
+int cmd_update(const Invocation& inv);
+int cmd_events(const Invocation& inv);
 
 }  // namespace reaper::cli
 

@@ -348,6 +348,7 @@ Status remove(const Context& ctx, const std::string& id, bool force) {
   for (const auto& e : REAPER_TRY(exec_ids(ctx, id))) REAPER_TRY(stop_and_wait(ctx, id, e));
   if (st.ok() && !st->record.overlay_group.empty())
     (void)overlay::release(ctx.config, st->record.overlay_group, id);
+  REAPER_TRY(release_cgroup(ctx, id));
   return ctx.store.remove_dir(id);
 }
 

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cgroup/oom.h"
+#include "cgroup/stats.h"
 #include "common/config.h"
 #include "common/error.h"
 #include "common/fd.h"
@@ -103,5 +105,31 @@ struct PidInfo {
 };
 Result<std::vector<PidInfo>> pids(const Context& ctx, const std::string& id);
 Result<std::vector<std::string>> exec_ids(const Context& ctx, const std::string& id);
+
+// --- resources (runtime/resources.cc; docs/resources.md) ---------------------
+
+// The container's usage as the Any of a Stats reply: type_url
+// "io.containerd.cgroups.v1.Metrics" or ".v2.Metrics" (the node's cgroup
+// version), value the serialized message. Read from its cgroup; for a
+// container without one (REAPER_CGROUPS=disabled, no linux.cgroupsPath, a
+// pod sandbox) estimated from /proc of its processes. ESRCH once the
+// container has ended and its cgroup is gone.
+Result<cgroup::MetricsAny> stats(const Context& ctx, const std::string& id);
+// The same, not encoded (the CLI's `events --stats`).
+Result<cgroup::Stats> read_stats(const Context& ctx, const std::string& id);
+// Applies OCI LinuxResources JSON (the Update RPC's Any value, `reaper-runtime
+// update`) to the container's cgroup; fields absent from the JSON are left as
+// they are. Invalid JSON or values are errors (EINVAL) before anything is
+// written. With REAPER_CGROUPS=disabled it is validated and ignored; a
+// container that has no cgroup otherwise is ENOTSUP.
+Status update(const Context& ctx, const std::string& id, const std::string& resources_json);
+// Watches the container's cgroup for OOM kills: add watch.fd() to an epoll
+// set; when readable call watch.consume(), true = publish TaskOOM. A
+// container without a cgroup gets a watch with fd() == -1 that never fires.
+// Drop the watch when the container is deleted.
+Result<cgroup::OomWatch> watch_oom(const Context& ctx, const std::string& id);
+// When the container's monitor is gone without removing its cgroup (it was
+// killed): kill what is left in it and remove it. remove() calls this.
+Status release_cgroup(const Context& ctx, const std::string& id);
 
 }  // namespace reaper::runtime

@@ -38,6 +38,11 @@ constexpr Verb verbs[] = {
     {"ps", cli::cmd_ps, "ps [--format table|json] ID"},
     {"features", cli::cmd_features, "features"},
     {"overlay", cli::cmd_overlay, "overlay list | reset GROUP [--force] | gc"},
+    {"update", cli::cmd_update,
+     "update [--resources FILE|-] [--memory N] [--memory-reservation N] [--memory-swap N] "
+     "[--cpu-share N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus L] [--cpuset-mems L] "
+     "[--pids-limit N] ID"},
+    {"events", cli::cmd_events, "events [--stats] [--interval DURATION] ID"},
 };
 
 void usage(std::FILE* out) {

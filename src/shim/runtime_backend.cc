@@ -49,6 +49,14 @@ types::Status to_proto(runtime::ProcessStatus s) {
   return types::UNKNOWN;
 }
 
+// Answers `done` with the error of a failed result; true when it did.
+template <typename R, typename T>
+bool failed(const R& result, Done<T>& done) {
+  if (result.ok()) return false;
+  done.fail(to_rpc_status(result.error()));
+  return true;
+}
+
 // True once a pidfd reports its process gone (without blocking).
 bool pidfd_ready(int fd, int timeout_ms) {
   pollfd p{fd, POLLIN, 0};
@@ -84,6 +92,8 @@ struct RuntimeBackend::Container {
   std::string id;
   std::string bundle;
   bool sandbox = false;
+  cgroup::OomWatch oom;     // the container's cgroup's OOM kills
+  EventLoop::Watch oom_fd;  // after oom: reset before its fd closes
   std::unique_ptr<Proc> init;
   std::map<std::string, std::unique_ptr<Proc>> execs;
 };
@@ -131,8 +141,37 @@ Status RuntimeBackend::watch_monitor(Container& c, Proc& p) {
   return {};
 }
 
+void RuntimeBackend::check_oom(Container& c) {
+  if (!c.oom.valid() || !pidfd_ready(c.oom.fd(), 0)) return;
+  if (!c.oom.consume()) return;
+  ::containerd::events::TaskOOM event;
+  event.set_container_id(c.id);
+  events_.publish(topic::task_oom, event);
+  log_.info("{}: OOM kill in its cgroup", c.id);
+}
+
+void RuntimeBackend::watch_oom(Container& c) {
+  auto watch = runtime::watch_oom(rt_, c.id);
+  if (!watch.ok()) {
+    // Not fatal: the container runs; only its OOM events are lost.
+    log_.warn("{}: no OOM events: {}", c.id, watch.error().what());
+    return;
+  }
+  c.oom = std::move(*watch);
+  if (!c.oom.valid()) return;  // no cgroup of its own
+  auto fd = loop_.watch(c.oom.fd(), EPOLLIN, [this, &c](uint32_t) { check_oom(c); });
+  if (!fd.ok()) {
+    log_.warn("{}: no OOM events: {}", c.id, fd.error().what());
+    return;
+  }
+  c.oom_fd = std::move(*fd);
+}
+
 void RuntimeBackend::on_exit(Container& c, Proc& p) {
   p.watch.reset();
+  // An OOM kill ends the process: its /tasks/oom goes out before the
+  // /tasks/exit (CRI then reports the reason OOMKilled).
+  check_oom(c);
   if (!p.exit) {
     auto st = runtime::get_state(rt_, c.id, p.exec_id);
     if (st.ok() && st->exit) {
@@ -220,6 +259,7 @@ void RuntimeBackend::create(const task::CreateTaskRequest& req,
   Container& ref = *c;
   containers_.emplace(req.id(), std::move(c));
   if (!ref.sandbox) {
+    watch_oom(ref);
     if (auto w = watch_monitor(ref, *ref.init); !w) {
       log_.error("create {}: {}", req.id(), w.error().what());
       end_now(ref, *ref.init);
@@ -236,14 +276,8 @@ void RuntimeBackend::create(const task::CreateTaskRequest& req,
 
 void RuntimeBackend::start(const task::StartRequest& req, Done<task::StartResponse> done) {
   auto p = find(req.id(), req.exec_id());
-  if (!p.ok()) {
-    done.fail(to_rpc_status(p.error()));
-    return;
-  }
-  if (auto st = runtime::start(rt_, req.id(), req.exec_id()); !st) {
-    done.fail(to_rpc_status(st.error()));
-    return;
-  }
+  if (failed(p, done)) return;
+  if (failed(runtime::start(rt_, req.id(), req.exec_id()), done)) return;
   task::StartResponse resp;
   resp.set_pid((*p)->pid);
   done.ok(resp);
@@ -251,15 +285,9 @@ void RuntimeBackend::start(const task::StartRequest& req, Done<task::StartRespon
 
 void RuntimeBackend::state(const task::StateRequest& req, Done<task::StateResponse> done) {
   auto p = find(req.id(), req.exec_id());
-  if (!p.ok()) {
-    done.fail(to_rpc_status(p.error()));
-    return;
-  }
+  if (failed(p, done)) return;
   auto st = runtime::get_state(rt_, req.id(), req.exec_id());
-  if (!st.ok()) {
-    done.fail(to_rpc_status(st.error()));
-    return;
-  }
+  if (failed(st, done)) return;
   const auto& r = st->record;
   task::StateResponse resp;
   resp.set_id(req.id());
@@ -282,10 +310,7 @@ void RuntimeBackend::state(const task::StateRequest& req, Done<task::StateRespon
 
 void RuntimeBackend::wait(const task::WaitRequest& req, Done<task::WaitResponse> done) {
   auto p = find(req.id(), req.exec_id());
-  if (!p.ok()) {
-    done.fail(to_rpc_status(p.error()));
-    return;
-  }
+  if (failed(p, done)) return;
   Proc& proc = **p;
   if (proc.reported) {
     task::WaitResponse resp;
@@ -300,10 +325,7 @@ void RuntimeBackend::wait(const task::WaitRequest& req, Done<task::WaitResponse>
 void RuntimeBackend::kill(const task::KillRequest& req, Done<Empty> done) {
   auto c = find(req.id());
   auto p = find(req.id(), req.exec_id());
-  if (!p.ok()) {
-    done.fail(to_rpc_status(p.error()));
-    return;
-  }
+  if (failed(p, done)) return;
   if ((*p)->exit) {
     done.fail(rpc_error(Code::not_found, "{}: process already finished",
                         req.exec_id().empty() ? req.id() : req.exec_id()));
@@ -332,10 +354,7 @@ void RuntimeBackend::kill(const task::KillRequest& req, Done<Empty> done) {
 void RuntimeBackend::remove(const task::DeleteRequest& req, Done<task::DeleteResponse> done) {
   auto c = find(req.id());
   auto p = find(req.id(), req.exec_id());
-  if (!p.ok()) {
-    done.fail(to_rpc_status(p.error()));
-    return;
-  }
+  if (failed(p, done)) return;
   Container& cont = **c;
   Proc& proc = **p;
   auto st = runtime::get_state(rt_, req.id(), req.exec_id());
@@ -406,10 +425,7 @@ void RuntimeBackend::answer_after_logger(Proc& p, task::DeleteResponse resp,
 
 void RuntimeBackend::exec(const task::ExecProcessRequest& req, Done<Empty> done) {
   auto c = find(req.id());
-  if (!c.ok()) {
-    done.fail(to_rpc_status(c.error()));
-    return;
-  }
+  if (failed(c, done)) return;
   Container& cont = **c;
   if (req.exec_id().empty()) {
     done.fail(rpc_error(Code::invalid_argument, "exec in `{}`: an exec id is required", req.id()));
@@ -457,42 +473,25 @@ void RuntimeBackend::exec(const task::ExecProcessRequest& req, Done<Empty> done)
 
 void RuntimeBackend::resize_pty(const task::ResizePtyRequest& req, Done<Empty> done) {
   auto p = find(req.id(), req.exec_id());
-  if (!p.ok()) {
-    done.fail(to_rpc_status(p.error()));
+  if (failed(p, done)) return;
+  if (failed(runtime::resize(rt_, req.id(), req.exec_id(), req.width(), req.height()), done))
     return;
-  }
-  if (auto st = runtime::resize(rt_, req.id(), req.exec_id(), req.width(), req.height()); !st) {
-    done.fail(to_rpc_status(st.error()));
-    return;
-  }
   done.ok(Empty{});
 }
 
 void RuntimeBackend::close_io(const task::CloseIORequest& req, Done<Empty> done) {
   auto p = find(req.id(), req.exec_id());
-  if (!p.ok()) {
-    done.fail(to_rpc_status(p.error()));
-    return;
-  }
+  if (failed(p, done)) return;
   if (req.close_stdin() && !(*p)->exit) {
-    if (auto st = runtime::close_stdin(rt_, req.id(), req.exec_id()); !st) {
-      done.fail(to_rpc_status(st.error()));
-      return;
-    }
+    if (failed(runtime::close_stdin(rt_, req.id(), req.exec_id()), done)) return;
   }
   done.ok(Empty{});
 }
 
 void RuntimeBackend::pids(const task::PidsRequest& req, Done<task::PidsResponse> done) {
-  if (auto c = find(req.id()); !c.ok()) {
-    done.fail(to_rpc_status(c.error()));
-    return;
-  }
+  if (failed(find(req.id()), done)) return;
   auto list = runtime::pids(rt_, req.id());
-  if (!list.ok()) {
-    done.fail(to_rpc_status(list.error()));
-    return;
-  }
+  if (failed(list, done)) return;
   task::PidsResponse resp;
   for (const auto& info : *list) {
     auto* p = resp.add_processes();
@@ -507,23 +506,19 @@ void RuntimeBackend::pids(const task::PidsRequest& req, Done<task::PidsResponse>
 }
 
 void RuntimeBackend::stats(const task::StatsRequest& req, Done<task::StatsResponse> done) {
-  if (auto c = find(req.id()); !c.ok()) {
-    done.fail(to_rpc_status(c.error()));
-    return;
-  }
-  done.fail(rpc_error(Code::unimplemented,
-                      "stats `{}`: the reaper runtime does not collect cgroup metrics yet",
-                      req.id()));
+  if (failed(find(req.id()), done)) return;
+  auto metrics = runtime::stats(rt_, req.id());
+  if (failed(metrics, done)) return;
+  task::StatsResponse resp;
+  resp.mutable_stats()->set_type_url(metrics->type_url);
+  resp.mutable_stats()->set_value(std::move(metrics->value));
+  done.ok(resp);
 }
 
 void RuntimeBackend::update(const task::UpdateTaskRequest& req, Done<Empty> done) {
-  if (auto c = find(req.id()); !c.ok()) {
-    done.fail(to_rpc_status(c.error()));
-    return;
-  }
-  // Accepted so that CRI's UpdateContainerResources succeeds; resources are
-  // not applied until cgroup support lands.
-  log_.info("update {}: accepted, resources not applied", req.id());
+  if (failed(find(req.id()), done)) return;
+  // The Any holds OCI LinuxResources as JSON (CRI's UpdateContainerResources).
+  if (failed(runtime::update(rt_, req.id(), req.resources().value()), done)) return;
   done.ok(Empty{});
 }
 

@@ -61,6 +61,10 @@ class RuntimeBackend final : public UnimplementedBackend {
   Result<Proc*> find(const std::string& id, const std::string& exec_id);
   // Puts the monitor's pidfd of a new process in the loop.
   Status watch_monitor(Container& c, Proc& p);
+  // Registers the container's OOM watch in the loop (none without a cgroup).
+  void watch_oom(Container& c);
+  // Publishes /tasks/oom when the watch reports a new OOM kill.
+  void check_oom(Container& c);
   // The monitor of `p` exited (or the sandbox ended): take its exit record.
   void on_exit(Container& c, Proc& p);
   // Publishes the exits that may go out now, in order, and answers Waits.
@@ -71,8 +75,7 @@ class RuntimeBackend final : public UnimplementedBackend {
   void end_now(Container& c, Proc& p);
   // Answers a Delete once the process's logging program (binary:// URI)
   // has exited, so the logs are complete; at once when there is none.
-  void answer_after_logger(Proc& p, task::DeleteResponse resp,
-                           Done<task::DeleteResponse> done);
+  void answer_after_logger(Proc& p, task::DeleteResponse resp, Done<task::DeleteResponse> done);
 
   EventLoop& loop_;
   EventSink& events_;

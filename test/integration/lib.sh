@@ -39,6 +39,8 @@ cleanup() {
       umount -l "$m" 2>/dev/null || true
     done
   done
+  # A scenario's own cleanup (after its containers are gone), e.g. cgroup parents.
+  if [ -n "${EXTRA_CLEANUP:-}" ]; then "$EXTRA_CLEANUP"; fi
   rm -rf "$WORK" "$STATE"
   exit $rc
 }
