@@ -182,6 +182,12 @@ void RuntimeBackend::on_exit(Container& c, Proc& p) {
                  st.ok() ? "the monitor exited without one" : st.error().what());
       p.exit = state::ExitRecord{255, state::now_ns(), "monitor-lost"};
     }
+    // A killed monitor could not end the rest of the container: its cgroup
+    // still holds whatever the workload started. End that now, not at Delete.
+    if (p.exec_id.empty() && p.exit->reason == "monitor-lost") {
+      if (auto released = runtime::release_cgroup(rt_, c.id); !released)
+        log_.warn("{}: {}", c.id, released.error().what());
+    }
   }
   settle(c);
 }
