@@ -84,8 +84,8 @@ Result<Listening> bind_or_reuse(const std::string& path) {
 // fork+exec of the server. Everything the child needs is prepared before
 // the fork; the child only calls async-signal-safe functions and reports an
 // exec failure through a close-on-exec pipe.
-Result<pid_t> spawn_server(const ShimFlags& flags, const BootstrapInfo& info, const std::string& self_exe,
-                    int listener) {
+Result<pid_t> spawn_server(const ShimFlags& flags, const BootstrapInfo& info,
+                           const std::string& self_exe, int listener) {
   std::vector<std::string> args = {std::string(personality), "-namespace", flags.ns, "-id",
                                    flags.id};
   auto add = [&](const char* flag, const std::string& value) {

@@ -75,9 +75,8 @@ TEST_CASE("prepared stdio: FIFO paths pass through; file:// creates the file 060
   CHECK(split.error().what().find("must be given for both") != std::string::npos);
 
   // A logging program that cannot be started: an error, and no FIFO left.
-  auto missing =
-      PreparedStdio::prepare({"", "binary:///nonexistent/logger", "binary:///nonexistent/logger",
-                              "c1", "ns", dir});
+  auto missing = PreparedStdio::prepare(
+      {"", "binary:///nonexistent/logger", "binary:///nonexistent/logger", "c1", "ns", dir});
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().what().find("/nonexistent/logger") != std::string::npos);
   std::string cmd = std::string("test -z \"$(ls ") + dir + " | grep -v out.log)\" && rm -rf " + dir;
