@@ -10,6 +10,9 @@ packages=(
   containerd runc crun util-linux procps psmisc iproute2 tmux
   # the packaging suite: YAML manifests, shell scripts, the Ansible playbook
   python3-yaml shellcheck ansible-core
+  # the benchmarks (test/bench): CPU figures (perf stat) and the analysis in
+  # docs/performance.md (strace -c -f, perf record)
+  strace linux-perf
 )
 missing=()
 for p in "${packages[@]}"; do

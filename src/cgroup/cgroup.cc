@@ -270,6 +270,12 @@ Status Cgroup::kill_all(bool wait) const {
 // are frozen too and found by the next round. Done when a round finds
 // nobody new.
 Status Cgroup::kill_rounds(std::map<pid_t, UniqueFd>& victims) const {
+  // An empty cgroup (the usual case once the workload was reaped and its
+  // descendants killed) needs no freeze: freezing costs a stop of every
+  // CPU's work on v1, twice per container end otherwise.
+  auto first = collect(victims, true);
+  if (!first.ok()) return std::move(first).error();
+  if (*first == 0) return {};
   const CgroupDir* freezer = version_ == Version::v1 ? dir_for("freezer") : nullptr;
   for (int round = 0; round < 1000; ++round) {
     bool frozen = freezer != nullptr && freezer->write("freezer.state", "FROZEN").ok();

@@ -86,6 +86,10 @@ c() { ctr --address "$CTRD_SOCK" --namespace "$NS" "$@"; }
 # Extra TOML lines for the config may be passed in CTRD_EXTRA_CONFIG; a
 # command in CTRD_CONFIG_HOOK runs with the config's path once it is written,
 # before containerd reads it (the packaging tests run install.sh on it).
+# CTRD_LOG_LEVEL sets containerd's log level (default debug; the benchmarks
+# use info, containerd's own default). CTRD_WRAPPER, a command prefix, runs
+# containerd under another program (the benchmarks' CPU meter); CTRD_PID is
+# then that program's pid, which must pass SIGTERM on.
 start_containerd() {
   mkdir -p "$E2E/root" "$E2E/state" "$E2E/rootfs"
   cat >"$E2E/config.toml" <<TOML
@@ -111,7 +115,8 @@ TOML
   local notify="$E2E/notify.sock" line waiter
   exec {waiter}< <(python3 "$E2E_DIR/sd-notify-wait.py" "$notify")
   read -r -t 10 -u "$waiter" line && [ "$line" = bound ] || fail "readiness listener did not start"
-  NOTIFY_SOCKET="$notify" containerd --config "$E2E/config.toml" --log-level debug \
+  # shellcheck disable=SC2086  # CTRD_WRAPPER is a command prefix: split it
+  NOTIFY_SOCKET="$notify" ${CTRD_WRAPPER:-} containerd --config "$E2E/config.toml" --log-level "${CTRD_LOG_LEVEL:-debug}" \
     >>"$E2E/containerd.log" 2>&1 &
   CTRD_PID=$!
   if ! read -r -t 30 -u "$waiter" line || [ "$line" != ready ]; then
