@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   meson ninja-build pkg-config g++ protobuf-compiler libprotobuf-dev libcap-dev
   libfmt-dev doctest-dev dpkg-dev file clang-format clang-tidy python3
+  # the fuzz build (test/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   containerd runc crun util-linux procps psmisc iproute2 tmux
   # the packaging suite: YAML manifests, shell scripts, the Ansible playbook
   python3-yaml shellcheck ansible-core

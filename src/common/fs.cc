@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
+
 namespace reaper::fs {
 
 namespace {
@@ -30,9 +32,29 @@ Result<std::string> read_file(const std::string& path, size_t max_size) {
   return read_file_at(AT_FDCWD, path, max_size);
 }
 
+std::string path_at(int dirfd, const std::string& name) {
+  if (dirfd == AT_FDCWD || name.starts_with('/')) return name;
+  char dir[PATH_MAX];
+  ssize_t n = ::readlink(fmt::format("/proc/self/fd/{}", dirfd).c_str(), dir, sizeof dir);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof dir) return name;
+  return fmt::format("{}/{}", std::string_view(dir, static_cast<size_t>(n)), name);
+}
+
+// The file is looked at before it is opened for reading: a FIFO in its place
+// would block the reader until someone writes (the shim's whole event loop),
+// and opening a device node can have effects of its own. So: an O_PATH
+// handle (which opens nothing), a check that it is a regular file, then the
+// same inode reopened through /proc/self/fd, which no rename can swap.
 Result<std::string> read_file_at(int dirfd, const std::string& name, size_t max_size) {
-  UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return sys_error("open `{}`", name);
+  UniqueFd handle(::openat(dirfd, name.c_str(), O_PATH | O_CLOEXEC | O_NOFOLLOW));
+  if (!handle) return sys_error("open `{}`", path_at(dirfd, name));
+  struct stat st {};
+  if (::fstat(handle.get(), &st) < 0) return sys_error("stat `{}`", path_at(dirfd, name));
+  if (S_ISLNK(st.st_mode))  // O_PATH | O_NOFOLLOW gives the link itself
+    return make_error("`{}` is a symbolic link: not following it", path_at(dirfd, name));
+  if (!S_ISREG(st.st_mode)) return make_error("`{}` is not a regular file", path_at(dirfd, name));
+  UniqueFd fd(::open(fmt::format("/proc/self/fd/{}", handle.get()).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error("open `{}`", path_at(dirfd, name));
   return read_fd(fd.get(), name, max_size);
 }
 
@@ -87,8 +109,14 @@ Result<UniqueFd> open_dir(const std::string& path) {
 
 Result<UniqueFd> open_dir_at(int dirfd, const std::string& name) {
   UniqueFd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return sys_error("open directory `{}`", name);
-  return fd;
+  if (fd) return fd;
+  int err = errno;
+  // O_DIRECTORY | O_NOFOLLOW on a symlink says ENOTDIR: say what it is.
+  struct stat st {};
+  if ((err == ENOTDIR || err == ELOOP) &&
+      ::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    return make_error("`{}` is a symbolic link: not following it", path_at(dirfd, name));
+  return errno_error(err, "open directory `{}`", path_at(dirfd, name));
 }
 
 }  // namespace reaper::fs

@@ -11,9 +11,16 @@
 
 namespace reaper::fs {
 
-// Reads a whole file (refuses files larger than max_size).
+// Reads a whole regular file (refuses files larger than max_size). A symbolic
+// link (at the last component) is not followed and anything but a regular
+// file (FIFO, device, directory, socket) is refused without being opened,
+// with a message naming the path and what it is.
 Result<std::string> read_file(const std::string& path, size_t max_size = 16 << 20);
 Result<std::string> read_file_at(int dirfd, const std::string& name, size_t max_size = 16 << 20);
+
+// `name` below `dirfd` as a path for messages (the directory's path comes
+// from /proc/self/fd); `name` itself for AT_FDCWD or an absolute name.
+std::string path_at(int dirfd, const std::string& name);
 
 // Writes `data` to `dir/name` atomically: a temp file in the same directory,
 // fsync-free (state lives on tmpfs), then rename over the target. The
@@ -27,7 +34,8 @@ Status write_all(int fd, std::string_view data);
 // Creates a directory and its parents (mode for the ones it creates).
 Status mkdir_p(const std::string& path, mode_t mode = 0700);
 
-// Opens a directory without following a symlink at its last component.
+// Opens a directory without following a symlink at its last component (a
+// symlink there is refused as such).
 Result<UniqueFd> open_dir(const std::string& path);
 Result<UniqueFd> open_dir_at(int dirfd, const std::string& name);
 

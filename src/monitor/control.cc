@@ -1,9 +1,13 @@
 #include "monitor/control.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <charconv>
+
+#include "common/fs.h"
 
 namespace reaper::monitor {
 
@@ -18,10 +22,33 @@ Result<sockaddr_un> address_at(int dirfd) {
   return addr;
 }
 
+// The socket file itself, never what a symlink in its place points to:
+// connect() would follow one (to another container's monitor, or to any
+// socket of the host), and the state directory is writable by root
+// workloads through the view's /run. The O_PATH handle opens nothing; the
+// connection goes through /proc/self/fd/<handle>, the very inode checked.
+Result<UniqueFd> open_socket_file(int dirfd) {
+  UniqueFd handle(::openat(dirfd, socket_name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!handle) {
+    if (errno == ENOENT) return errno_error(ESRCH, "the process's monitor is not running");
+    return sys_error("open `{}`", fs::path_at(dirfd, socket_name));
+  }
+  struct stat st {};
+  if (::fstat(handle.get(), &st) < 0) return sys_error("stat `{}`", socket_name);
+  if (S_ISLNK(st.st_mode))  // O_PATH | O_NOFOLLOW gives the link itself
+    return make_error("`{}` is a symbolic link: not following it", fs::path_at(dirfd, socket_name));
+  if (!S_ISSOCK(st.st_mode))
+    return make_error("`{}` is not a socket", fs::path_at(dirfd, socket_name));
+  return handle;
+}
+
 }  // namespace
 
 Result<std::string> request(int dirfd, std::string_view message) {
-  auto addr = REAPER_TRY(address_at(dirfd));
+  auto handle = REAPER_TRY(open_socket_file(dirfd));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  fmt::format_to_n(addr.sun_path, sizeof addr.sun_path - 1, "/proc/self/fd/{}", handle.get());
   UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!fd) return sys_error("socket");
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {

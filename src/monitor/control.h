@@ -8,9 +8,11 @@
 //   resize <cols> <rows>   TIOCSWINSZ on the terminal
 //   close-stdin            drop the monitor's hold on the stdin FIFO
 //
-// Replies: "ok[ data]" or "err <errno> <message>". The socket is reached as
-// /proc/self/fd/<dirfd>/monitor.sock so that long container ids never hit
-// the 108-byte limit of sun_path.
+// Replies: "ok[ data]" or "err <errno> <message>". The socket is reached
+// through /proc/self/fd (so that long container ids never hit the 108-byte
+// limit of sun_path): the monitor binds /proc/self/fd/<dirfd>/monitor.sock,
+// a client connects to /proc/self/fd/<handle> of an O_PATH|O_NOFOLLOW handle
+// on the socket file, so a symlink planted in its place is never followed.
 
 #include <string>
 #include <string_view>

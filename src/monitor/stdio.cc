@@ -4,6 +4,7 @@
 #include <pty.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 
@@ -15,12 +16,25 @@ namespace {
 
 enum class Kind { fifo, file, null };
 
-Result<Kind> classify(const std::string& path) {
-  if (path.empty() || path == "/dev/null") return Kind::null;
+// A stdio path, looked at through an O_PATH handle (which opens nothing).
+// The stream is then opened from that very inode through /proc/self/fd, so
+// the path cannot be swapped for a device between the check and the open:
+// stdio paths live under /run, which root workloads see.
+struct Target {
+  Kind kind = Kind::null;
+  UniqueFd handle;  // invalid for Kind::null
+};
+
+Result<Target> classify(const std::string& path) {
+  if (path.empty() || path == "/dev/null") return Target{};
+  UniqueFd handle(::open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!handle) return sys_error("stat `{}`", path);
   struct stat st {};
-  if (::stat(path.c_str(), &st) < 0) return sys_error("stat `{}`", path);
-  if (S_ISFIFO(st.st_mode)) return Kind::fifo;
-  if (S_ISREG(st.st_mode)) return Kind::file;
+  if (::fstat(handle.get(), &st) < 0) return sys_error("stat `{}`", path);
+  if (S_ISFIFO(st.st_mode)) return Target{Kind::fifo, std::move(handle)};
+  if (S_ISREG(st.st_mode)) return Target{Kind::file, std::move(handle)};
+  // /dev/null under another name (a symlink to it, a bind mount of it).
+  if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) return Target{};
   return make_error("`{}` is neither a FIFO, a regular file nor /dev/null", path);
 }
 
@@ -36,34 +50,42 @@ Result<UniqueFd> open_path(const std::string& path, int flags) {
   return fd;
 }
 
+// Opens what `t` checked (`path` names it in messages).
+Result<UniqueFd> open_target(const Target& t, const std::string& path, int flags) {
+  if (t.kind == Kind::null) return open_path("/dev/null", flags);
+  UniqueFd fd(::open(fmt::format("/proc/self/fd/{}", t.handle.get()).c_str(), flags | O_CLOEXEC));
+  if (!fd) return sys_error("open `{}`", path);
+  return fd;
+}
+
 // An input stream: returns the workload's read end, and the hold for FIFOs.
 Status open_input(const std::string& path, UniqueFd& in, UniqueFd& hold) {
-  switch (REAPER_TRY(classify(path))) {
+  auto t = REAPER_TRY(classify(path));
+  switch (t.kind) {
     case Kind::null:
-      in = REAPER_TRY(open_path("/dev/null", O_RDONLY));
-      return {};
     case Kind::file:
-      in = REAPER_TRY(open_path(path, O_RDONLY));
+      in = REAPER_TRY(open_target(t, path, O_RDONLY));
       return {};
     case Kind::fifo:
-      in = REAPER_TRY(open_path(path, O_RDONLY | O_NONBLOCK));    // never blocks for a FIFO reader
-      hold = REAPER_TRY(open_path(path, O_WRONLY | O_NONBLOCK));  // succeeds: we are a reader
+      in = REAPER_TRY(open_target(t, path, O_RDONLY | O_NONBLOCK));    // never blocks for a reader
+      hold = REAPER_TRY(open_target(t, path, O_WRONLY | O_NONBLOCK));  // succeeds: we are a reader
       return clear_nonblock(in.get());
   }
   return {};
 }
 
 Status open_output(const std::string& path, UniqueFd& out, UniqueFd& hold) {
-  switch (REAPER_TRY(classify(path))) {
+  auto t = REAPER_TRY(classify(path));
+  switch (t.kind) {
     case Kind::null:
-      out = REAPER_TRY(open_path("/dev/null", O_WRONLY));
+      out = REAPER_TRY(open_target(t, path, O_WRONLY));
       return {};
     case Kind::file:
-      out = REAPER_TRY(open_path(path, O_WRONLY | O_APPEND));
+      out = REAPER_TRY(open_target(t, path, O_WRONLY | O_APPEND));
       return {};
     case Kind::fifo:
-      hold = REAPER_TRY(open_path(path, O_RDONLY | O_NONBLOCK));
-      out = REAPER_TRY(open_path(path, O_WRONLY | O_NONBLOCK));
+      hold = REAPER_TRY(open_target(t, path, O_RDONLY | O_NONBLOCK));
+      out = REAPER_TRY(open_target(t, path, O_WRONLY | O_NONBLOCK));
       return clear_nonblock(out.get());
   }
   return {};

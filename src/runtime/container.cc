@@ -30,12 +30,14 @@ Result<UniqueFd> process_dir(const Context& ctx, const std::string& id,
   auto dir = REAPER_TRY(ctx.store.open_dir(id));
   if (exec_id.empty()) return dir;
   REAPER_TRY(state::validate_id(exec_id, "exec id"));
-  UniqueFd sub(::openat(dir.get(), fmt::format("exec/{}", exec_id).c_str(),
-                        O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  // One component at a time: O_NOFOLLOW only covers the last one, and
+  // `exec` itself must not be a symlink either.
+  auto sub = fs::open_dir_at(dir.get(), "exec");
+  if (sub) sub = fs::open_dir_at(sub->get(), exec_id);
   if (!sub) {
-    if (errno == ENOENT)
+    if (sub.error().err() == ENOENT)
       return errno_error(ENOENT, "exec process `{}` of container `{}` does not exist", exec_id, id);
-    return sys_error("open exec process `{}`", exec_id);
+    return std::move(sub).error();
   }
   return sub;
 }
@@ -64,6 +66,9 @@ Result<ProcessState> state_at(int dirfd, const std::string& what) {
     st.exit = REAPER_TRY(state::parse_exit_record(*exit_text, fmt::format("{}: exit.json", what)));
     return st;
   }
+  // Absent means not exited yet; anything else (a symlink or FIFO in its
+  // place) is not a state to guess from.
+  if (exit_text.error().err() != ENOENT) return std::move(exit_text).error().wrap(what);
   struct stat sb {};
   bool started = ::fstatat(dirfd, "started", &sb, AT_SYMLINK_NOFOLLOW) == 0;
   if (st.record.sandbox || proc::is_same_process(st.record.monitor_pid, st.record.monitor_start)) {

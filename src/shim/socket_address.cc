@@ -86,7 +86,9 @@ Result<std::map<std::string, std::string, std::less<>>> parse_annotations(
     std::string_view value;
     if (field.value.get(value) != simdjson::SUCCESS)
       return make_error("config.json: annotations.{}: expected a string", field.key);
-    out.emplace(std::string(field.key), std::string(value));
+    // A repeated key: the last one wins, as in oci::parse_spec and Go's
+    // encoding/json, so that the shim and the runtime read the same pod.
+    out.insert_or_assign(std::string(field.key), std::string(value));
   }
   return out;
 }

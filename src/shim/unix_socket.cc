@@ -1,5 +1,7 @@
 #include "shim/unix_socket.h"
 
+#include <sys/stat.h>
+
 #include <cstring>
 
 namespace reaper::shim {
@@ -33,6 +35,10 @@ Result<UniqueFd> listen_unix(std::string_view address, int backlog) {
   if (!fd) return sys_error("socket");
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr.addr), addr.len) < 0)
     return sys_error("bind `{}`", address);
+  // Whoever can connect can run anything as root: 0600 whatever the umask
+  // (containerd's shims do the same), set before anyone can connect.
+  if (addr.addr.sun_path[0] != '\0' && ::chmod(addr.addr.sun_path, 0600) < 0)
+    return sys_error("chmod `{}`", address);
   if (::listen(fd.get(), backlog) < 0) return sys_error("listen `{}`", address);
   return fd;
 }

@@ -23,7 +23,8 @@ struct UnixAddress {
 };
 Result<UnixAddress> make_unix_address(std::string_view address);
 
-// A bound, listening socket (close-on-exec, blocking).
+// A bound, listening socket (close-on-exec, blocking); a path socket is
+// made 0600 before it listens.
 Result<UniqueFd> listen_unix(std::string_view address, int backlog = 128);
 
 enum class ConnectState { connected, in_progress };

@@ -3,6 +3,8 @@
 #include <simdjson.h>
 
 #include <ctime>
+#include <limits>
+#include <type_traits>
 
 #include "common/json.h"
 
@@ -43,9 +45,23 @@ Status get_opt(const object& obj, std::string_view origin, std::string_view key,
     out = std::string(sv);
   } else if constexpr (std::is_same_v<T, bool>) {
     if (field.get(out) != simdjson::SUCCESS) return bad(origin, key, "expected a boolean");
+  } else if constexpr (std::is_unsigned_v<T>) {
+    uint64_t v = 0;
+    if (field.get(v) != simdjson::SUCCESS) return bad(origin, key, "expected an unsigned integer");
+    if constexpr (sizeof(T) < sizeof v) {
+      if (v > std::numeric_limits<T>::max())
+        return bad(origin, key, fmt::format("{} is out of range", v));
+    }
+    out = static_cast<T>(v);
   } else {
+    // A value that does not fit is refused, not cut: a pid of 2^32+1 must
+    // not become pid 1.
     int64_t v = 0;
     if (field.get(v) != simdjson::SUCCESS) return bad(origin, key, "expected an integer");
+    if constexpr (sizeof(T) < sizeof v) {
+      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max())
+        return bad(origin, key, fmt::format("{} is out of range", v));
+    }
     out = static_cast<T>(v);
   }
   return {};

@@ -40,13 +40,9 @@ Result<UniqueFd> Store::create_dir(std::string_view id) const {
 
 Result<UniqueFd> Store::open_dir(std::string_view id) const {
   REAPER_TRY(validate_id(id));
-  std::string name(id);
-  UniqueFd fd(
-      ::openat(root_fd_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    if (errno == ENOENT) return errno_error(ENOENT, "container `{}` does not exist", id);
-    return sys_error("open `{}`", path_of(id));
-  }
+  auto fd = fs::open_dir_at(root_fd_.get(), std::string(id));
+  if (!fd && fd.error().err() == ENOENT)
+    return errno_error(ENOENT, "container `{}` does not exist", id);
   return fd;
 }
 

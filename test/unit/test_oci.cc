@@ -22,7 +22,7 @@ using namespace reaper::oci;
 namespace {
 
 // What containerd's CRI plugin writes for a Kubernetes container (trimmed):
-// also test/fuzz/corpus/oci/config-cri.json.
+// also test/fuzz/corpus/oci_spec/config-cri.json.
 constexpr std::string_view cri_config = R"json({
   "ociVersion": "1.1.0",
   "process": {
