@@ -10,6 +10,9 @@ packages=(
   # the fuzz build (test/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   containerd runc crun util-linux procps psmisc iproute2 tmux
+  # the image tests (integration image.sh, e2e image.sh): a static binary to
+  # put into an image
+  busybox-static
   # the packaging suite: YAML manifests, shell scripts, the Ansible playbook
   python3-yaml shellcheck ansible-core
   # the benchmarks (test/bench): CPU figures (perf stat) and the analysis in

@@ -155,9 +155,12 @@ Result<Cgroup> Cgroup::open(const Record& r) {
   cg.cgroups_path_ = r.cgroups_path;
   for (const auto& d : r.dirs) {
     auto [parent, leaf] = split_leaf(d.path);
-    Entry e{d.controllers, REAPER_TRY(CgroupDir::open(d.path)), REAPER_TRY(CgroupDir::open(parent)),
-            leaf};
-    cg.entries_.push_back(std::move(e));
+    // Opened before the aggregate: a REAPER_TRY returning from inside its
+    // braces would skip the destructors of the members built so far (GCC,
+    // statement expressions): the ASan e2e run caught the leak.
+    auto dir = REAPER_TRY(CgroupDir::open(d.path));
+    auto up = REAPER_TRY(CgroupDir::open(parent));
+    cg.entries_.push_back(Entry{d.controllers, std::move(dir), std::move(up), leaf});
   }
   return cg;
 }
@@ -179,9 +182,9 @@ const CgroupDir* Cgroup::dir_for(std::string_view controller) const {
   return nullptr;
 }
 
-Status Cgroup::join(pid_t pid) const {
-  for (const auto& e : entries_)
-    REAPER_TRY_CTX(e.dir.write("cgroup.procs", std::to_string(pid)), "join pid {}", pid);
+Status Cgroup::join_self() const {
+  const char* file = version_ == Version::v2 ? "cgroup.procs" : "tasks";
+  for (const auto& e : entries_) REAPER_TRY_CTX(e.dir.write(file, "0"), "join");
   return {};
 }
 

@@ -6,9 +6,10 @@
 //            mkdir in every hierarchy (parents as needed, v1 cpuset parents
 //            initialised, v2 controllers enabled in the ancestors), then
 //            linux.resources applied; any error removes what was created
-//   join     each monitor writes its workload's pid into cgroup.procs of
-//            every directory while the workload is blocked on the start
-//            pipe, so nothing of it runs outside the cgroup
+//   join     each workload child moves itself into every directory first
+//            thing after the fork, before its identity is applied and long
+//            before it is released, so nothing of it runs outside the
+//            cgroup (join_self: why the child and not the monitor)
 //   kill_all when the container ends: v2 cgroup.kill; v1 freeze, SIGKILL
 //            every pid in cgroup.procs, thaw, until a round finds no new pid
 //   remove   rmdir of the leaf directories only, never of a parent (those
@@ -58,7 +59,14 @@ class Cgroup {
   // when that v1 controller is not mounted.
   [[nodiscard]] const CgroupDir* dir_for(std::string_view controller) const;
 
-  [[nodiscard]] Status join(pid_t pid) const;
+  // Moves the calling process, which must be single-threaded (a freshly
+  // forked child), into every directory. On v1 it writes "0" to `tasks`: a
+  // thread moving itself is the one migration the kernel does without
+  // write-locking the global threadgroup rwsem, whose write side waits for
+  // an RCU grace period (10-20 ms on a small VM, every container start).
+  // Moving the only thread moves the process. On v2 (no `tasks`) it writes
+  // "0" to cgroup.procs.
+  [[nodiscard]] Status join_self() const;
   // The processes in the cgroup now (cgroup.procs of every directory).
   [[nodiscard]] Result<std::vector<pid_t>> pids() const;
   [[nodiscard]] Status apply(const Resources& res) const;

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "common/fd.h"
+#include "common/fs.h"
 
 namespace reaper {
 
@@ -51,23 +52,8 @@ Result<bool> parse_bool(std::string_view v) {
   return make_error("`{}` is not a boolean (true|false|1|0|yes|no|on|off)", v);
 }
 
-// An absolute path without `.`/`..` components, with duplicate and trailing
-// slashes removed.
 Result<std::string> normalize_path(std::string_view v) {
-  if (v.empty() || v.front() != '/') return make_error("`{}` is not an absolute path", v);
-  std::string out;
-  size_t pos = 0;
-  while (pos < v.size()) {
-    size_t next = v.find('/', pos);
-    if (next == std::string_view::npos) next = v.size();
-    std::string_view part = v.substr(pos, next - pos);
-    pos = next + 1;
-    if (part.empty()) continue;
-    if (part == "." || part == "..") return make_error("`{}`: `.` and `..` are not allowed", v);
-    out += '/';
-    out += part;
-  }
-  return out.empty() ? std::string("/") : out;
+  return fs::normalize_absolute(v);
 }
 
 Result<std::string> parse_dir(std::string_view v) {
@@ -101,7 +87,7 @@ Result<std::vector<std::string>> parse_path_list(std::string_view v) {
   return out;
 }
 
-constexpr std::string_view annotation_keys[] = {"dns-mode", "overlay-name"};
+constexpr std::string_view annotation_keys[] = {"dns-mode", "overlay-name", "network"};
 constexpr std::string_view annotation_prefix = "reaper.runtime/";
 
 Result<std::vector<std::string>> parse_annotation_list(std::string_view v) {
@@ -114,7 +100,7 @@ Result<std::vector<std::string>> parse_annotation_list(std::string_view v) {
     if (k.empty()) return {};
     if (std::find(std::begin(annotation_keys), std::end(annotation_keys), k) ==
         std::end(annotation_keys))
-      return make_error("unknown annotation `{}` (known: dns-mode, overlay-name)", k);
+      return make_error("unknown annotation `{}` (known: dns-mode, overlay-name, network)", k);
     if (std::find(out.begin(), out.end(), k) == out.end()) out.emplace_back(k);
     item.clear();
     return {};
@@ -204,6 +190,10 @@ Status set_dns_mode(NodeConfig& c, std::string_view v) {
   }
   return {};
 }
+Status set_network(NodeConfig& c, std::string_view v) {
+  c.network_mode = REAPER_TRY(parse_network_mode(v));
+  return {};
+}
 Status set_annotations_enabled(NodeConfig& c, std::string_view v) {
   c.annotations_enabled = REAPER_TRY(parse_bool(v));
   return {};
@@ -245,6 +235,7 @@ constexpr Key keys[] = {
     {"REAPER_FILTER_PATHS", set_filter_paths},
     {"REAPER_FILTER_ALLOWLIST", set_filter_allowlist},
     {"REAPER_DNS_MODE", set_dns_mode},
+    {"REAPER_NETWORK", set_network},
     {"REAPER_ANNOTATIONS_ENABLED", set_annotations_enabled},
     {"REAPER_ANNOTATIONS_ALLOWLIST", set_annotations_allowlist},
     {"REAPER_CGROUPS", set_cgroups},
@@ -377,6 +368,17 @@ std::string_view to_string(DnsMode v) {
 }
 std::string_view to_string(FilterMode v) {
   return v == FilterMode::replace ? "replace" : "append";
+}
+
+std::string_view to_string(NetworkMode v) {
+  return v == NetworkMode::pod ? "pod" : "host";
+}
+
+Result<NetworkMode> parse_network_mode(std::string_view v) {
+  std::string l = lower(v);
+  if (l == "host") return NetworkMode::host;
+  if (l == "pod") return NetworkMode::pod;
+  return make_error("`{}` is not a network mode (host|pod)", v);
 }
 
 std::string NodeConfig::overlay_base_dir() const {

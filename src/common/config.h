@@ -3,9 +3,10 @@
 // on this node. Read once per process from a KEY=VALUE file (default
 // /etc/reaper/reaper.conf, REAPER_CONFIG names another one) and from the
 // REAPER_* environment, which wins over the file. Workloads never change it:
-// the few pod annotations that may refine a setting (dns-mode, overlay-name)
-// are interpreted by the overlay code, and only where `annotations_enabled`
-// and `annotations_allowlist` say so. docs/configuration.md lists every key.
+// the few pod annotations that may refine a setting (dns-mode, overlay-name,
+// network) are interpreted by the overlay and network code, and only where
+// `annotations_enabled` and `annotations_allowlist` say so.
+// docs/configuration.md lists every key.
 
 #include <string>
 #include <string_view>
@@ -23,6 +24,10 @@ enum class OverlayIsolation { per_namespace, per_node };
 // Where a workload's /etc/resolv.conf comes from.
 enum class DnsMode { host, kubernetes };
 
+// Which network namespace a workload runs in: the host's, or the one the
+// container runtime interface created for its pod (src/network/).
+enum class NetworkMode { host, pod };
+
 // Whether REAPER_FILTER_PATHS adds to the built-in list of masked paths or
 // replaces it.
 enum class FilterMode { append, replace };
@@ -30,6 +35,9 @@ enum class FilterMode { append, replace };
 std::string_view to_string(OverlayIsolation v);
 std::string_view to_string(DnsMode v);
 std::string_view to_string(FilterMode v);
+std::string_view to_string(NetworkMode v);
+// "host" or "pod" (any case); anything else is an error naming the choices.
+Result<NetworkMode> parse_network_mode(std::string_view v);
 
 struct NodeConfig {
   std::string config_path;  // the file that was read; empty when none was
@@ -50,10 +58,13 @@ struct NodeConfig {
 
   DnsMode dns_mode = DnsMode::host;  // REAPER_DNS_MODE
 
+  NetworkMode network_mode = NetworkMode::host;  // REAPER_NETWORK
+
   bool annotations_enabled = true;  // REAPER_ANNOTATIONS_ENABLED
   // REAPER_ANNOTATIONS_ALLOWLIST: which reaper.runtime/<key> annotations are
-  // honoured (keys without the prefix); only "dns-mode" and "overlay-name" exist.
-  std::vector<std::string> annotations_allowlist = {"dns-mode", "overlay-name"};
+  // honoured (keys without the prefix); only "dns-mode", "overlay-name" and
+  // "network" exist.
+  std::vector<std::string> annotations_allowlist = {"dns-mode", "overlay-name", "network"};
 
   bool cgroups_enabled = true;  // REAPER_CGROUPS=enabled|disabled
 

@@ -103,6 +103,32 @@ Status mkdir_p(const std::string& path, mode_t mode) {
   return {};
 }
 
+std::vector<std::string_view> path_components(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    if (next > pos) out.push_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return out;
+}
+
+Result<std::string> normalize_absolute(std::string_view path, std::string_view what) {
+  std::string prefix = what.empty() ? std::string() : fmt::format("{} ", what);
+  if (path.empty() || path.front() != '/')
+    return make_error("{}`{}` is not an absolute path", prefix, path);
+  std::string out;
+  for (auto part : path_components(path)) {
+    if (part == "." || part == "..")
+      return make_error("{}`{}`: `.` and `..` are not allowed", prefix, path);
+    out += '/';
+    out += part;
+  }
+  return out.empty() ? std::string("/") : out;
+}
+
 Result<UniqueFd> open_dir(const std::string& path) {
   return open_dir_at(AT_FDCWD, path);
 }

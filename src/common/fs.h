@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 #include "common/fd.h"
@@ -33,6 +34,13 @@ Status write_all(int fd, std::string_view data);
 
 // Creates a directory and its parents (mode for the ones it creates).
 Status mkdir_p(const std::string& path, mode_t mode = 0700);
+
+// The non-empty components of a path: "//a/./b/" -> {"a", ".", "b"}.
+std::vector<std::string_view> path_components(std::string_view path);
+// An absolute path without `.` or `..` components, duplicate and trailing
+// slashes removed ("/" stays "/"). Errors name the path, after `what`
+// ("source `x` is not an absolute path") when that is not empty.
+Result<std::string> normalize_absolute(std::string_view path, std::string_view what = {});
 
 // Opens a directory without following a symlink at its last component (a
 // symlink there is refused as such).

@@ -12,6 +12,7 @@
 
 #include "common/fs.h"
 #include "common/syscalls.h"
+#include "network/network.h"
 #include "process/identity.h"
 
 namespace reaper::monitor {
@@ -43,13 +44,21 @@ void reset_signals() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-[[noreturn]] void child_main(const oci::Process& p, Stdio& stdio, int report_fd, int start_fd,
-                             pid_t monitor) {
+[[noreturn]] void child_main(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg,
+                             int netns, int report_fd, int start_fd, pid_t monitor) {
+  // First, while still root and single-threaded (see Cgroup::join_self).
+  if (cg.valid()) {
+    if (auto st = cg.join_self(); !st) fail(report_fd, 1, st.error().wrap("cgroup"));
+  }
   reset_signals();
   if (::setsid() < 0) fail(report_fd, 1, sys_error("setsid"));
   if (p.terminal && ::ioctl(stdio.in.get(), TIOCSCTTY, 0) < 0)
     fail(report_fd, 1, sys_error("make the terminal the controlling terminal"));
   if (auto st = install_stdio(stdio); !st) fail(report_fd, 1, st.error());
+  // setns needs CAP_SYS_ADMIN: before the identity drops it.
+  if (netns >= 0) {
+    if (auto st = network::join(netns); !st) fail(report_fd, 1, st.error());
+  }
   if (auto st = process::apply_identity(p); !st) fail(report_fd, 1, st.error());
   // After the uid change (which clears it): die with the monitor, so that a
   // workload is never left running unobserved.
@@ -81,7 +90,8 @@ Result<std::string> read_some(int fd) {
 
 }  // namespace
 
-Result<Child> spawn_child(const oci::Process& p, Stdio& stdio) {
+Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg,
+                          int netns) {
   int report[2];
   int start[2];
   if (::pipe2(report, O_CLOEXEC) < 0) return sys_error("pipe");
@@ -97,7 +107,7 @@ Result<Child> spawn_child(const oci::Process& p, Stdio& stdio) {
   if (pid == 0) {
     report_r.reset();
     start_w.reset();
-    child_main(p, stdio, report_w.get(), start_r.get(), monitor);
+    child_main(p, stdio, cg, netns, report_w.get(), start_r.get(), monitor);
   }
   report_w.reset();
   start_r.reset();

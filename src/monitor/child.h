@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "cgroup/cgroup.h"
 #include "common/error.h"
 #include "monitor/stdio.h"
 #include "oci/spec.h"
@@ -20,8 +21,10 @@ struct Child {
   UniqueFd start;   // write end: one byte releases the workload; closing it aborts
 };
 
-// Forks the child; returns once it reported ready (identity applied) or
-// failed, in which case the error says why and the child has exited.
-Result<Child> spawn_child(const oci::Process& p, Stdio& stdio);
+// Forks the child; returns once it reported ready (in `cg` if that is
+// valid, in the network namespace `netns` if that is >= 0, identity applied)
+// or failed, in which case the error says why and the child has exited.
+Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg,
+                          int netns = -1);
 
 }  // namespace reaper::monitor

@@ -8,6 +8,7 @@
 #include <charconv>
 
 #include "common/fs.h"
+#include "common/syscalls.h"
 
 namespace reaper::monitor {
 
@@ -44,28 +45,54 @@ Result<UniqueFd> open_socket_file(int dirfd) {
 
 }  // namespace
 
-Result<std::string> request(int dirfd, std::string_view message) {
+Result<Connection> connect(int dirfd, const Identity& who) {
   auto handle = REAPER_TRY(open_socket_file(dirfd));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   fmt::format_to_n(addr.sun_path, sizeof addr.sun_path - 1, "/proc/self/fd/{}", handle.get());
-  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!fd) return sys_error("socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+  Connection c;
+  c.fd = UniqueFd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!c.fd) return sys_error("socket");
+  if (::connect(c.fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
     if (errno == ENOENT || errno == ECONNREFUSED)
       return errno_error(ESRCH, "the process's monitor is not running");
     return sys_error("connect to monitor");
   }
-  if (::send(fd.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0)
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  if (::getsockopt(c.fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0)
+    return sys_error("peer of `{}`", fs::path_at(dirfd, socket_name));
+  std::string where = fs::path_at(dirfd, socket_name);
+  if (peer.pid <= 0)
+    return errno_error(EPERM, "`{}` is served from outside our pid namespace: refusing it", where);
+  if (who.pid != 0 && peer.pid != who.pid)
+    return errno_error(EPERM,
+                       "`{}` is served by pid {}, not by the monitor its record names (pid {}): "
+                       "refusing it",
+                       where, peer.pid, who.pid);
+  c.pid = peer.pid;
+  c.pidfd = UniqueFd(sys::pidfd_open(c.pid));
+  if (!c.pidfd) return errno_error(ESRCH, "the process's monitor is not running");
+  REAPER_TRY_CTX(verify(c.pidfd.get(), c.pid, who), "`{}`", where);
+  return c;
+}
+
+Result<std::string> send_request(const Connection& c, std::string_view message) {
+  if (::send(c.fd.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0)
     return sys_error("send `{}` to monitor", message);
   char buf[max_message];
   ssize_t n = 0;
   do {
-    n = ::recv(fd.get(), buf, sizeof buf, 0);  // blocks until the monitor answers
+    n = ::recv(c.fd.get(), buf, sizeof buf, 0);  // blocks until the monitor answers
   } while (n < 0 && errno == EINTR);
   if (n < 0) return sys_error("read reply of monitor");
   if (n == 0) return errno_error(ESRCH, "monitor exited without replying to `{}`", message);
   return parse_reply(std::string_view(buf, static_cast<size_t>(n)));
+}
+
+Result<std::string> request(int dirfd, const Identity& who, std::string_view message) {
+  auto c = REAPER_TRY(connect(dirfd, who));
+  return send_request(c, message);
 }
 
 Result<UniqueFd> listen_at(int dirfd) {

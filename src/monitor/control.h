@@ -13,20 +13,38 @@
 // limit of sun_path): the monitor binds /proc/self/fd/<dirfd>/monitor.sock,
 // a client connects to /proc/self/fd/<handle> of an O_PATH|O_NOFOLLOW handle
 // on the socket file, so a symlink planted in its place is never followed.
+//
+// Clients check who answers before sending anything (monitor/identity.h):
+// the socket's peer (SO_PEERCRED: the process that listens on it) must be
+// the pid the process's record names, when the record is known, and must
+// verify as that process's monitor. A socket bound by anything else, or
+// another container's monitor socket linked in its place, is refused.
 
 #include <string>
 #include <string_view>
 
 #include "common/error.h"
 #include "common/fd.h"
+#include "monitor/identity.h"
 
 namespace reaper::monitor {
 
 inline constexpr const char* socket_name = "monitor.sock";
 inline constexpr size_t max_message = 4096;
 
-// Client side: one request, waits for the reply. ESRCH when no monitor answers.
-Result<std::string> request(int dirfd, std::string_view message);
+// Client side. A checked connection to the monitor of `who`, whose socket is
+// in `dirfd`: ESRCH when no monitor listens there (or it has exited), EPERM
+// naming the process when the listener is not that monitor.
+struct Connection {
+  UniqueFd fd;
+  pid_t pid = 0;
+  UniqueFd pidfd;  // the monitor's: readable once it has exited
+};
+Result<Connection> connect(int dirfd, const Identity& who);
+// One request on a connection; waits for the reply.
+Result<std::string> send_request(const Connection& c, std::string_view message);
+// connect + send_request.
+Result<std::string> request(int dirfd, const Identity& who, std::string_view message);
 
 // Server side.
 Result<UniqueFd> listen_at(int dirfd);

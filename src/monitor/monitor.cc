@@ -22,9 +22,11 @@
 #include "common/fs.h"
 #include "monitor/child.h"
 #include "monitor/control.h"
+#include "monitor/exit_slot.h"
 #include "monitor/options.h"
 #include "monitor/placement.h"
 #include "monitor/stdio.h"
+#include "network/network.h"
 #include "oci/spec.h"
 #include "overlay/overlay.h"
 #include "process/proc.h"
@@ -50,6 +52,9 @@ class Monitor {
   void abandon();
   void report(std::string_view line);
   [[nodiscard]] pid_t pid() const { return child_.pid; }
+  // The monitor exits with its workload's status (0-255): its parent gets
+  // the exit from it even when exit.json could not be written.
+  [[nodiscard]] int exit_status() const { return exit_.status & 0xff; }
   // The event loop; returns when the workload has exited and all is recorded.
   void loop();
 
@@ -58,7 +63,6 @@ class Monitor {
   Result<oci::Process> load_process();
   Status load_config();
   Status enter_overlay();
-  Status join_cgroup();
   Status block_signals();
   Status write_state_record();
 
@@ -91,6 +95,7 @@ class Monitor {
   UniqueFd dir_;            // this process's state directory
   UniqueFd container_dir_;  // <root>/<id> (the same as dir_ for the init process)
   cgroup::Cgroup cgroup_;   // invalid when the workload gets none
+  UniqueFd netns_;          // the pod network the workload joins; invalid: the host's
   UniqueFd epoll_;
   UniqueFd signals_;
   UniqueFd listener_;
@@ -99,6 +104,7 @@ class Monitor {
   std::map<int, UniqueFd> conns_;
   int pending_start_ = -1;  // connection waiting for the exec result
   bool started_ = false;
+  bool in_overlay_ = false;  // entered the group's view (volumes mounted)
   bool exited_ = false;
   state::ExitRecord exit_;
 };
@@ -134,21 +140,15 @@ Status Monitor::load_config() {
 
 // Enters the group's shared overlay view (creating it first if needed). After
 // the FIFOs were opened: a FIFO opened through overlayfs would be another pipe.
+// The container's image (overlay/image.h) is mounted there by the init
+// process's enter(); every process of the container gets REAPER_IMAGE_ROOT.
 Status Monitor::enter_overlay() {
   if (o_.overlay_group.empty()) return {};
-  return overlay::enter(*config_, o_.overlay_group, spec_, o_.id);
-}
-
-// While the workload is blocked on the start pipe (see monitor/placement.h).
-// On failure it is killed and reaped, so that the cgroup can be removed.
-Status Monitor::join_cgroup() {
-  if (!cgroup_.valid()) return {};
-  auto st = cgroup_.join(child_.pid);
-  if (st.ok()) return {};
-  ::kill(child_.pid, SIGKILL);
-  ::waitpid(child_.pid, nullptr, 0);
-  child_.pid = 0;
-  return std::move(st).error().wrap("cgroup");
+  auto image = REAPER_TRY(overlay::find_image(spec_, o_.bundle, o_.root, o_.id));
+  REAPER_TRY(overlay::enter(*config_, o_.overlay_group, spec_, o_.id, image));
+  in_overlay_ = true;
+  if (image) overlay::set_image_env(process_->env, image->dest);
+  return {};
 }
 
 void Monitor::abandon() {
@@ -158,6 +158,8 @@ void Monitor::abandon() {
     child_.pid = 0;
   }
   cgroup_ = cgroup::Cgroup();
+  // The pod's volumes, mounted in the group's view for this workload.
+  if (in_overlay_) (void)overlay::release(*config_, o_.overlay_group, o_.id);
 }
 
 Status Monitor::block_signals() {
@@ -187,6 +189,7 @@ Status Monitor::write_state_record() {
   r.stdout_path = o_.stdout_path;
   r.stderr_path = o_.stderr_path;
   r.overlay_group = o_.overlay_group;
+  r.netns = o_.netns;
   r.annotations = spec_.annotations;
   return fs::write_file_atomic_at(dir_.get(), "state.json", state::to_json(r));
 }
@@ -197,18 +200,24 @@ Status Monitor::setup() {
   if (::setsid() < 0) return sys_error("setsid");
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_error("become child subreaper");
   REAPER_TRY(open_dirs());
+  // First: a state filesystem too full for the exit record fails the create.
+  REAPER_TRY(reserve_exit_slot(dir_.get()));
   REAPER_TRY(block_signals());
   process_ = REAPER_TRY(load_process());
   REAPER_TRY(load_config());
+  // In the host's mount namespace, before anything is created: a pod network
+  // that cannot be had fails the create, it never falls back to the host's.
+  if (!o_.netns.empty()) netns_ = REAPER_TRY_CTX(network::open_pod_netns(o_.netns), "pod network");
   // Before the overlay view: the cgroup hierarchies are the host's.
   cgroup_ = REAPER_TRY(prepare_cgroup(*config_, o_, spec_, container_dir_.get()));
   listener_ = REAPER_TRY(listen_at(dir_.get()));
   stdio_ = REAPER_TRY(setup_stdio(o_, *process_));
   REAPER_TRY(detach_own_stdio());
   REAPER_TRY(enter_overlay());
-  child_ = REAPER_TRY_CTX(spawn_child(*process_, stdio_), "start the workload");
-  REAPER_TRY(join_cgroup());
+  child_ =
+      REAPER_TRY_CTX(spawn_child(*process_, stdio_, cgroup_, netns_.get()), "start the workload");
   // The workload has its copies; the monitor keeps only its holds.
+  netns_.reset();
   stdio_.in.reset();
   stdio_.out.reset();
   stdio_.err.reset();
@@ -482,7 +491,17 @@ void Monitor::kill_exec_processes() {
     if (e->d_name[0] == '.') continue;
     UniqueFd sub(
         ::openat(exec_dir.get(), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (sub) (void)request(sub.get(), "kill 9 1");
+    if (!sub) continue;
+    // Only that exec's monitor is asked (monitor/identity.h): its record
+    // pins the pid when it can be read, the check holds either way.
+    Identity who{o_.root, o_.id, e->d_name, 0, 0};
+    if (auto text = fs::read_file_at(sub.get(), "state.json"); text.ok()) {
+      if (auto rec = state::parse_process_record(*text, "state.json"); rec.ok()) {
+        who.pid = rec->monitor_pid;
+        who.start_time = rec->monitor_start;
+      }
+    }
+    (void)request(sub.get(), who, "kill 9 1");
   }
   ::closedir(d);
 }
@@ -500,8 +519,7 @@ void Monitor::finish() {
     if (auto st = end_cgroup(cgroup_, container_dir_.get()); !st) log(st.error());
   }
   drain_terminal();
-  if (auto st = fs::write_file_atomic_at(dir_.get(), "exit.json", state::to_json(exit_)); !st)
-    log(st.error());
+  if (auto st = write_exit_record(dir_.get(), state::to_json(exit_)); !st) log(st.error());
   for (auto& [fd, conn] : conns_) {
     std::string text = err_reply(errno_error(ESRCH, "process already finished"));
     ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
@@ -530,7 +548,7 @@ int run(Args args) {
   }
   m.report(ok_reply(std::to_string(m.pid())));
   m.loop();
-  return 0;
+  return m.exit_status();
 }
 
 }  // namespace reaper::monitor

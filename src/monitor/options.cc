@@ -23,6 +23,8 @@ Result<Options> parse_options(Args args) {
       o.console_socket = value;
     else if (flag == "--overlay-group")
       o.overlay_group = value;
+    else if (flag == "--netns")
+      o.netns = value;
     else if (flag == "--stdin") {
       o.stdin_path = value;
       o.have_stdio_paths = true;

@@ -4,11 +4,12 @@
 //
 //   reaper-monitor --root R --id ID [--exec-id E] --bundle B --sync-fd N
 //                  [--stdin P] [--stdout P] [--stderr P] [--console-socket S]
-//                  [--overlay-group G]
+//                  [--overlay-group G] [--netns PATH]
 //
 // Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
 // 0-2. The process spec is <bundle>/config.json for the init process and
-// <root>/<id>/exec/<exec-id>/process.json for an exec.
+// <root>/<id>/exec/<exec-id>/process.json for an exec. With --netns the
+// workload joins that network namespace (the pod's, src/network/).
 
 #include <string>
 
@@ -24,6 +25,7 @@ struct Options {
   std::string stdin_path, stdout_path, stderr_path;
   std::string console_socket;
   std::string overlay_group;
+  std::string netns;  // empty: the host's network
 };
 
 Result<Options> parse_options(Args args);

@@ -4,13 +4,14 @@
 //
 // The init process's monitor creates the container's cgroup (and owns it);
 // an exec's monitor joins the container's existing one, read from
-// cgroup.json. Either way the monitor writes the workload's pid into
-// cgroup.procs while the workload is blocked on the start pipe, before
-// "created" is reported: the monitor is root and keeps its privileges (the
-// workload may already have dropped them), the pid cannot be reused (it is
-// the monitor's unreaped child), and nothing of the workload runs outside
-// the cgroup. The monitor itself stays outside: an OOM kill, the pids limit
-// or cgroup.kill must not take the process that records the exit.
+// cgroup.json. Either way the workload child moves itself in as the first
+// thing after the fork (monitor/child.cc), while it is still root and
+// single-threaded, long before "created" is reported: nothing of the
+// workload runs outside the cgroup, and no pid is written by anyone else,
+// so a moving or reused pid is never an issue. A thread moving itself is
+// also the cheap migration on v1 (Cgroup::join_self). The monitor itself
+// stays outside: an OOM kill, the pids limit or cgroup.kill must not take
+// the process that records the exit.
 
 #include "cgroup/cgroup.h"
 #include "common/config.h"

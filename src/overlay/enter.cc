@@ -8,10 +8,11 @@
 //   3. read who uses the group; a live record of the same container id
 //      means this is an exec process: it only joins
 //   4. open the persisted namespace, or create and persist it
-//   5. clone the volume sources and read the DNS file (host namespace)
+//   5. clone the volume sources and the image, read the DNS file (host
+//      namespace)
 //   6. join: setns + chroot, root checked to be an overlayfs
 //   7. clean up after processes that are gone (their volume mounts)
-//   8. attach the volumes, write the DNS file
+//   8. attach the volumes and the image, write the DNS file
 //   9. record the caller (pid, start time, namespace, its mounts)
 // Any failure returns an error naming the step; mounts made by this call
 // are undone and nothing is recorded.
@@ -53,7 +54,8 @@ Status attach_and_record(std::vector<PreparedVolume>& volumes, const std::option
 }
 
 Status enter_impl(const NodeConfig& cfg, const std::string& group, const oci::Spec& spec,
-                  std::string_view container_id, const EnterOptions& opts) {
+                  std::string_view container_id, const EnterOptions& opts,
+                  const std::optional<Image>& image) {
   if (!cfg.overlay_enabled) return make_error("the overlay is disabled (REAPER_OVERLAY_ENABLED)");
   REAPER_TRY(validate_group(group));
   if (container_id.empty()) return make_error("no container id");
@@ -76,6 +78,10 @@ Status enter_impl(const NodeConfig& cfg, const std::string& group, const oci::Sp
   std::optional<DnsPlan> dns;
   if (!exec) {
     volumes = REAPER_TRY(prepare_volumes(spec, opts));
+    if (image) {
+      REAPER_TRY_CTX(prepare_image_base(cfg.state_root), "image");
+      volumes.push_back(REAPER_TRY(prepare_image(*image, opts)));
+    }
     dns = REAPER_TRY_CTX(prepare_dns(cfg, spec), "dns");
   }
 
@@ -214,15 +220,16 @@ Status release_impl(const NodeConfig& cfg, const std::string& group,
 }  // namespace
 
 Status enter_with(const NodeConfig& cfg, const std::string& group, const oci::Spec& spec,
-                  std::string_view container_id, const EnterOptions& opts) {
-  auto st = enter_impl(cfg, group, spec, container_id, opts);
+                  std::string_view container_id, const EnterOptions& opts,
+                  const std::optional<Image>& image) {
+  auto st = enter_impl(cfg, group, spec, container_id, opts, image);
   if (!st) return std::move(st).error().wrap(fmt::format("overlay `{}`", group));
   return {};
 }
 
 Status enter(const NodeConfig& cfg, const std::string& group, const oci::Spec& spec,
-             std::string_view container_id) {
-  return enter_with(cfg, group, spec, container_id, EnterOptions{});
+             std::string_view container_id, const std::optional<Image>& image) {
+  return enter_with(cfg, group, spec, container_id, EnterOptions{}, image);
 }
 
 Status release(const NodeConfig& cfg, const std::string& group, std::string_view container_id) {

@@ -1,6 +1,7 @@
 #pragma once
 // Pieces of the overlay code shared between its files (and its tests).
 
+#include <sys/mount.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "oci/spec.h"
+#include "overlay/image.h"
 #include "overlay/overlay.h"
 
 namespace reaper::overlay {
@@ -38,7 +40,8 @@ struct EnterOptions {
   bool force_no_open_tree = false;  // as if open_tree(2) did not exist
 };
 Status enter_with(const NodeConfig& cfg, const std::string& group, const oci::Spec& spec,
-                  std::string_view container_id, const EnterOptions& opts);
+                  std::string_view container_id, const EnterOptions& opts,
+                  const std::optional<Image>& image = std::nullopt);
 
 // --- locking and bookkeeping (users.cc) -------------------------------------
 
@@ -134,12 +137,17 @@ Status reset_group(const NodeConfig& cfg, const std::string& group, bool force);
 // --- volumes and DNS (volumes.cc) ---------------------------------------------
 
 struct PreparedVolume {
+  std::string what = "volume";  // for messages: "volume" or "image"
   std::string source;
   std::string dest;
   bool is_dir = true;
   bool recursive = false;
-  uint64_t attrs = 0;          // MOUNT_ATTR_* to set (read-only, nosuid, ...)
-  bool attrs_applied = false;  // set on the detached tree already
+  uint64_t attrs = 0;  // MOUNT_ATTR_* to set (read-only, nosuid, ...)
+  // MS_PRIVATE (the default, Kubernetes' `None`), MS_SLAVE (`rslave`:
+  // HostToContainer) or 0 (`rshared`: Bidirectional, the clone stays a
+  // peer of its source). See propagation() in volumes.cc.
+  uint64_t propagation = MS_PRIVATE;
+  bool attrs_applied = false;  // attrs and propagation set on the detached tree already
   UniqueFd tree;               // open_tree clone made in the host namespace
 };
 
@@ -149,6 +157,9 @@ bool is_volume(const oci::Mount& m);
 // host mount namespace.
 Result<std::vector<PreparedVolume>> prepare_volumes(const oci::Spec& spec,
                                                     const EnterOptions& opts);
+// Clones the container's image like a volume (read-only, nosuid, nodev,
+// recursive); call in the host mount namespace.
+Result<PreparedVolume> prepare_image(const Image& image, const EnterOptions& opts);
 // Attaches them in the view. A mount already at a destination is unmounted
 // first when its id is in `stale` (left by a process that is gone), else the
 // new mount goes on top. Records what was mounted in `done` as it goes.

@@ -421,7 +421,10 @@ Result<UniqueFd> open_namespace(const GroupPaths& p) {
 Result<UniqueFd> create_namespace(const NodeConfig& cfg, const GroupPaths& p,
                                   const EnterOptions& opts) {
   REAPER_TRY(make_group_dirs(p));
-  BuildPlan plan{p, view_binds(cfg), cfg.overlay_base_dir(), REAPER_TRY(plan_masks(cfg))};
+  // Not REAPER_TRY inside the braces: returning from there would skip the
+  // destructors of the members already built (see cgroup::Cgroup::open).
+  auto masks = REAPER_TRY(plan_masks(cfg));
+  BuildPlan plan{p, view_binds(cfg), cfg.overlay_base_dir(), std::move(masks)};
 
   auto ready = REAPER_TRY(make_pipe());
   auto go = REAPER_TRY(make_pipe());

@@ -11,6 +11,7 @@
 // the two can never be confused), or `_node` in node isolation mode.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "oci/spec.h"
+#include "overlay/image.h"
 
 namespace reaper::overlay {
 
@@ -60,8 +62,10 @@ Status validate_group(std::string_view group);
 // the step: ``overlay `default`: mount overlayfs on `/run/reaper/overlay/default/merged`: ...``.
 // The caller must refuse to run the workload then (its mount namespace may
 // already be the view).
+// `image` (overlay/image.h), for the container's first enter(): its rootfs
+// is mounted read-only at image->dest like a volume, and released with them.
 Status enter(const NodeConfig& cfg, const std::string& group, const oci::Spec& spec,
-             std::string_view container_id);
+             std::string_view container_id, const std::optional<Image>& image = std::nullopt);
 
 // Drops the records of `container_id` made by the calling process and by
 // processes that no longer exist, and unmounts the bind mounts they made that

@@ -49,23 +49,8 @@ bool has_option(const oci::Mount& m, std::string_view opt) {
   return std::find(m.options.begin(), m.options.end(), opt) != m.options.end();
 }
 
-// Collapses duplicate and trailing slashes; refuses `.` and `..`.
 Result<std::string> normalize(std::string_view path, std::string_view what) {
-  if (path.empty() || path.front() != '/') return make_error("{} `{}` is not absolute", what, path);
-  std::string out;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    std::string_view part = path.substr(pos, next - pos);
-    pos = next + 1;
-    if (part.empty()) continue;
-    if (part == "." || part == "..")
-      return make_error("{} `{}`: `.` and `..` are not allowed", what, path);
-    out += '/';
-    out += part;
-  }
-  return out.empty() ? std::string("/") : out;
+  return fs::normalize_absolute(path, what);
 }
 
 bool skipped_destination(const std::string& dest) {
@@ -90,6 +75,22 @@ uint64_t mount_attrs(const oci::Mount& m) {
   return attrs;
 }
 
+// A clone of a mount that is shared on the host (every mount of a systemd
+// host is) is a peer of it: without a change, what the workload mounts
+// below a volume would appear on the host, and the other way round.
+// Kubernetes' mountPropagation arrives as CRI's options: `rprivate` (None,
+// the default), `rslave` (HostToContainer), `rshared` (Bidirectional, only
+// for privileged containers, kubelet checks): the clone is left a peer.
+uint64_t propagation(const oci::Mount& m) {
+  uint64_t p = MS_PRIVATE;
+  for (const auto& o : m.options) {
+    if (o == "rprivate" || o == "private") p = MS_PRIVATE;
+    if (o == "rslave" || o == "slave") p = MS_SLAVE;
+    if (o == "rshared" || o == "shared") p = 0;
+  }
+  return p;
+}
+
 unsigned long ms_flags(uint64_t attrs) {
   unsigned long f = 0;
   if ((attrs & kernel::mount_attr_rdonly) != 0) f |= MS_RDONLY;
@@ -110,6 +111,7 @@ Result<PreparedVolume> prepare_one(const oci::Mount& m, const EnterOptions& opts
   v.is_dir = S_ISDIR(st.st_mode);
   v.recursive = has_option(m, "rbind");
   v.attrs = mount_attrs(m);
+  v.propagation = propagation(m);
 
   if (!opts.force_no_open_tree) {
     unsigned flags = sys::open_tree_clone | sys::open_tree_cloexec;
@@ -128,9 +130,10 @@ Result<PreparedVolume> prepare_one(const oci::Mount& m, const EnterOptions& opts
                          v.source);
     return v;
   }
-  if (v.attrs != 0) {
+  if (v.attrs != 0 || v.propagation != 0) {
     kernel::MountAttr attr;
     attr.attr_set = v.attrs;
+    attr.propagation = v.propagation;
     unsigned flags = AT_EMPTY_PATH | (v.recursive ? kernel::at_recursive : 0U);
     if (kernel::mount_setattr(v.tree.get(), "", flags, &attr) == 0) {
       v.attrs_applied = true;
@@ -192,6 +195,15 @@ Status attach_one(PreparedVolume& v, const std::vector<uint64_t>& stale,
                 MS_REMOUNT | MS_BIND | keep | ms_flags(v.attrs), nullptr) < 0)
       return sys_error("remount with its flags");
   }
+  // Without mount_setattr (< 5.12), or with the pre-open_tree bind: the
+  // propagation is changed once attached, before the workload exists.
+  if (v.propagation != 0 && !v.attrs_applied) {
+    unsigned long rec = v.recursive ? MS_REC : 0;
+    if (::mount(nullptr, kernel::fd_path(top.get()).c_str(), nullptr, rec | v.propagation,
+                nullptr) < 0)
+      return sys_error("make the mount of `{}` {}", v.source,
+                       v.propagation == MS_SLAVE ? "a slave" : "private");
+  }
   return {};
 }
 
@@ -237,9 +249,20 @@ Result<std::vector<PreparedVolume>> prepare_volumes(const oci::Spec& spec,
   return out;
 }
 
+Result<PreparedVolume> prepare_image(const Image& image, const EnterOptions& opts) {
+  // Recursive (whatever is mounted below the rootfs comes along), read-only,
+  // and neither setuid binaries nor device nodes of the image take effect
+  // on the host.
+  oci::Mount m{image.dest, "bind", image.source, {"rbind", "ro", "nosuid", "nodev"}};
+  auto v = REAPER_TRY_CTX(prepare_one(m, opts), "image `{}`", image.source);
+  if (!v.is_dir) return errno_error(ENOTDIR, "image `{}` is not a directory", image.source);
+  v.what = "image";
+  return v;
+}
+
 Status attach_volumes(std::vector<PreparedVolume>& volumes, const std::vector<uint64_t>& stale,
                       std::vector<UserMount>& done) {
-  for (auto& v : volumes) REAPER_TRY_CTX(attach_one(v, stale, done), "volume `{}`", v.dest);
+  for (auto& v : volumes) REAPER_TRY_CTX(attach_one(v, stale, done), "{} `{}`", v.what, v.dest);
   return {};
 }
 

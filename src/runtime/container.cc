@@ -14,9 +14,12 @@
 #include "common/fs.h"
 #include "common/syscalls.h"
 #include "monitor/control.h"
+#include "network/network.h"
 #include "oci/spec.h"
 #include "overlay/overlay.h"
 #include "process/proc.h"
+#include "runtime/monitor_link.h"
+#include "runtime/pod_network.h"
 #include "runtime/spawn_monitor.h"
 #include "state/id.h"
 
@@ -57,13 +60,16 @@ std::string describe(const std::string& id, const std::string& exec_id) {
                          : fmt::format("exec process `{}` of container `{}`", exec_id, id);
 }
 
-Result<ProcessState> state_at(int dirfd, const std::string& what) {
+Result<ProcessState> state_at(const Context& ctx, int dirfd, const std::string& id,
+                              const std::string& exec_id) {
+  std::string what = describe(id, exec_id);
   ProcessState st;
   st.record = REAPER_TRY(read_record(dirfd, what));
   auto exit_text = fs::read_file_at(dirfd, "exit.json");
   if (exit_text.ok()) {
     st.status = ProcessStatus::stopped;
     st.exit = REAPER_TRY(state::parse_exit_record(*exit_text, fmt::format("{}: exit.json", what)));
+    st.exit_recorded = true;
     return st;
   }
   // Absent means not exited yet; anything else (a symlink or FIFO in its
@@ -71,7 +77,10 @@ Result<ProcessState> state_at(int dirfd, const std::string& what) {
   if (exit_text.error().err() != ENOENT) return std::move(exit_text).error().wrap(what);
   struct stat sb {};
   bool started = ::fstatat(dirfd, "started", &sb, AT_SYMLINK_NOFOLLOW) == 0;
-  if (st.record.sandbox || proc::is_same_process(st.record.monitor_pid, st.record.monitor_start)) {
+  // A live pid is the monitor only if it checks out as this process's
+  // (monitor/identity.h): a forged record gets an error, not a status.
+  if (st.record.sandbox ||
+      REAPER_TRY_CTX(monitor_alive(identity_of(ctx, id, exec_id, st.record)), "{}", what)) {
     st.status = started ? ProcessStatus::running : ProcessStatus::created;
     return st;
   }
@@ -91,17 +100,12 @@ std::vector<std::string> stdio_args(const StdioSpec& s) {
   return out;
 }
 
-// Wait for a monitor to exit: its pidfd becomes readable.
-Status wait_pidfd(int pidfd) {
-  pollfd p{pidfd, POLLIN, 0};
-  while (::poll(&p, 1, -1) < 0) {
-    if (errno != EINTR) return sys_error("poll pidfd");
-  }
-  // Reap it if it is our child (the CLI's `run`, the shim); harmless otherwise.
-  siginfo_t info{};
-  ::waitid(static_cast<idtype_t>(3) /* P_PIDFD */, static_cast<id_t>(pidfd), &info,
-           WEXITED | WNOHANG);
-  return {};
+// One request to the process's monitor, which is checked to be the one
+// its record names before anything is sent (monitor/control.h).
+Result<std::string> ask(const Context& ctx, int dirfd, const std::string& id,
+                        const std::string& exec_id, const state::ProcessRecord& r,
+                        std::string_view message) {
+  return monitor::request(dirfd, identity_of(ctx, id, exec_id, r), message);
 }
 
 // A pod sandbox (the pause container CRI creates first) is simulated: no
@@ -112,8 +116,11 @@ bool is_sandbox(const std::map<std::string, std::string>& annotations) {
   return it != annotations.end() && it->second == "sandbox";
 }
 
+// `netns`: the pod's network namespace its spec names, kept for the pod's
+// containers in network mode `pod` (runtime/pod_network.h).
 Result<pid_t> create_sandbox(const Context& ctx, const std::string& id, const std::string& bundle,
-                             const std::map<std::string, std::string>& annotations) {
+                             const std::map<std::string, std::string>& annotations,
+                             const std::string& netns) {
   auto dir = REAPER_TRY(ctx.store.create_dir(id));
   state::ProcessRecord r;
   r.id = id;
@@ -121,6 +128,7 @@ Result<pid_t> create_sandbox(const Context& ctx, const std::string& id, const st
   r.pid = sandbox_pid;
   r.created_ns = state::now_ns();
   r.sandbox = true;
+  r.netns = netns;
   r.annotations = annotations;
   if (auto st = fs::write_file_atomic_at(dir.get(), "state.json", state::to_json(r)); !st) {
     (void)ctx.store.remove_dir(id);
@@ -164,27 +172,44 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
     return sys_error("bundle `{}`", req.bundle);
   std::string bundle = resolved;
   auto spec = REAPER_TRY(oci::load_spec(bundle));
-  if (is_sandbox(spec.annotations)) return create_sandbox(ctx, req.id, bundle, spec.annotations);
+  if (is_sandbox(spec.annotations))
+    return create_sandbox(ctx, req.id, bundle, spec.annotations, network::spec_netns_path(spec));
   if (!spec.process) return make_error("{}/config.json: process: missing", bundle);
   if (spec.process->terminal && req.stdio.inherit && req.stdio.console_socket.empty() &&
       !req.stdio.relay_terminal)
     return make_error("process.terminal is true: a --console-socket is required");
   std::string group = REAPER_TRY(
       overlay::group_for(ctx.config, spec.annotations, req.cli_namespace, req.fallback_namespace));
+  // The monitor opens and checks it (missing, not a network namespace).
+  std::string netns = REAPER_TRY_CTX(pod_netns_for(ctx, spec), "`{}/config.json`", bundle);
 
   auto dir = REAPER_TRY(ctx.store.create_dir(req.id));
+  auto rootfs = mount_rootfs(dir.get(), spec, bundle, req.rootfs);
+  if (!rootfs.ok()) {
+    (void)ctx.store.remove_dir(req.id);
+    return std::move(rootfs).error().wrap(fmt::format("create `{}`", req.id));
+  }
   MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle}, ctx.envp};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
   }
+  if (!netns.empty()) {
+    launch.args.emplace_back("--netns");
+    launch.args.push_back(netns);
+  }
   auto extra = stdio_args(req.stdio);
   launch.args.insert(launch.args.end(), extra.begin(), extra.end());
   auto launched = launch_monitor(launch);
   if (!launched.ok()) {
-    (void)ctx.store.remove_dir(req.id);  // nothing half-created stays
+    // Nothing half-created stays: the image's mount point (and with it a
+    // mount the failed monitor left in the view), the state dir, and the
+    // rootfs mounts (when `rootfs` goes).
+    (void)overlay::remove_image_dir(ctx.store.root(), req.id);
+    (void)ctx.store.remove_dir(req.id);
     return std::move(launched).error().wrap(fmt::format("create `{}`", req.id));
   }
+  rootfs->release();  // mounted until remove()
   return launched->workload;
 }
 
@@ -225,6 +250,10 @@ Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(container.record.overlay_group);
   }
+  if (!container.record.netns.empty()) {  // the container's pod network
+    launch.args.emplace_back("--netns");
+    launch.args.push_back(container.record.netns);
+  }
   auto extra = stdio_args(stdio);
   launch.args.insert(launch.args.end(), extra.begin(), extra.end());
   auto launched = launch_monitor(launch);
@@ -237,25 +266,26 @@ Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::
 
 Status start(const Context& ctx, const std::string& id, const std::string& exec_id) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
-  auto st = REAPER_TRY(state_at(dir.get(), describe(id, exec_id)));
+  auto st = REAPER_TRY(state_at(ctx, dir.get(), id, exec_id));
   if (st.status != ProcessStatus::created)
     return errno_error(EINVAL, "cannot start {}: it is {}", describe(id, exec_id),
                        to_string(st.status));
   if (st.record.sandbox) return fs::write_file_atomic_at(dir.get(), "started", "");
-  REAPER_TRY_CTX(monitor::request(dir.get(), "start"), "start {}", describe(id, exec_id));
+  REAPER_TRY_CTX(ask(ctx, dir.get(), id, exec_id, st.record, "start"), "start {}",
+                 describe(id, exec_id));
   return {};
 }
 
 Result<ProcessState> get_state(const Context& ctx, const std::string& id,
                                const std::string& exec_id) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
-  return state_at(dir.get(), describe(id, exec_id));
+  return state_at(ctx, dir.get(), id, exec_id);
 }
 
 Status kill(const Context& ctx, const std::string& id, const std::string& exec_id, int sig,
             bool all) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
-  auto st = REAPER_TRY(state_at(dir.get(), describe(id, exec_id)));
+  auto st = REAPER_TRY(state_at(ctx, dir.get(), id, exec_id));
   if (st.status == ProcessStatus::stopped)
     return errno_error(ESRCH, "{}: process already finished", describe(id, exec_id));
   if (st.record.sandbox) {
@@ -263,47 +293,72 @@ Status kill(const Context& ctx, const std::string& id, const std::string& exec_i
     state::ExitRecord exit{128 + sig, state::now_ns(), "signaled"};
     return fs::write_file_atomic_at(dir.get(), "exit.json", state::to_json(exit));
   }
-  REAPER_TRY_CTX(monitor::request(dir.get(), fmt::format("kill {} {}", sig, all ? 1 : 0)),
-                 "kill {}", describe(id, exec_id));
+  REAPER_TRY_CTX(
+      ask(ctx, dir.get(), id, exec_id, st.record, fmt::format("kill {} {}", sig, all ? 1 : 0)),
+      "kill {}", describe(id, exec_id));
   return {};
 }
 
 Result<UniqueFd> monitor_pidfd(const Context& ctx, const std::string& id,
-                               const std::string& exec_id) {
+                               const std::string& exec_id, pid_t* pid_out) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
   auto rec = REAPER_TRY(read_record(dir.get(), describe(id, exec_id)));
-  if (rec.monitor_pid <= 0) return UniqueFd();
-  UniqueFd fd(sys::pidfd_open(rec.monitor_pid));
-  // Checked after opening: if the start time still matches, the pidfd is
-  // the monitor's and cannot be confused with a later process.
-  if (!fd || !proc::is_same_process(rec.monitor_pid, rec.monitor_start)) return UniqueFd();
+  auto fd = REAPER_TRY_CTX(recorded_monitor(identity_of(ctx, id, exec_id, rec)), "{}",
+                           describe(id, exec_id));
+  if (pid_out != nullptr) *pid_out = fd ? rec.monitor_pid : 0;
   return fd;
+}
+
+std::optional<MonitorExit> reap_monitor(int pidfd) {
+  siginfo_t info{};
+  if (::waitid(static_cast<idtype_t>(3) /* P_PIDFD */, static_cast<id_t>(pidfd), &info,
+               WEXITED | WNOHANG) < 0 ||
+      info.si_pid == 0)
+    return std::nullopt;  // not our child, or not exited yet
+  if (info.si_code == CLD_EXITED) return MonitorExit{info.si_status, false};
+  return MonitorExit{0, true};
+}
+
+Result<state::ExitRecord> exit_after_monitor(const Context& ctx, const std::string& id,
+                                             const std::string& exec_id,
+                                             std::optional<MonitorExit> monitor) {
+  auto st = REAPER_TRY(get_state(ctx, id, exec_id));
+  if (st.exit_recorded) return *st.exit;
+  // exit.json could not be written (the monitor logged why, if it could):
+  // the status the monitor exited with is the workload's.
+  if (monitor && !monitor->killed)
+    return state::ExitRecord{monitor->code, state::now_ns(), "unrecorded"};
+  if (st.exit) return *st.exit;  // monitor-lost
+  if (st.record.sandbox)
+    return errno_error(EINVAL, "{} is a simulated pod sandbox: it has no process to wait for",
+                       describe(id, exec_id));
+  return make_error("{}: monitor exited but the process is {}", describe(id, exec_id),
+                    to_string(st.status));
 }
 
 Result<state::ExitRecord> wait(const Context& ctx, const std::string& id,
                                const std::string& exec_id) {
   auto pidfd = REAPER_TRY(monitor_pidfd(ctx, id, exec_id));
-  if (pidfd) REAPER_TRY(wait_pidfd(pidfd.get()));
-  auto st = REAPER_TRY(get_state(ctx, id, exec_id));
-  if (st.record.sandbox && !st.exit)
-    return errno_error(EINVAL, "{} is a simulated pod sandbox: it has no process to wait for",
-                       describe(id, exec_id));
-  if (!st.exit)
-    return make_error("{}: monitor exited but the process is {}", describe(id, exec_id),
-                      to_string(st.status));
-  return *st.exit;
+  std::optional<MonitorExit> monitor;
+  if (pidfd) {
+    REAPER_TRY(wait_pidfd(pidfd.get()));
+    monitor = reap_monitor(pidfd.get());  // the CLI's run and exec are its parent
+  }
+  return exit_after_monitor(ctx, id, exec_id, monitor);
 }
 
 Status resize(const Context& ctx, const std::string& id, const std::string& exec_id, unsigned cols,
               unsigned rows) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
-  REAPER_TRY(monitor::request(dir.get(), fmt::format("resize {} {}", cols, rows)));
+  auto rec = REAPER_TRY(read_record(dir.get(), describe(id, exec_id)));
+  REAPER_TRY(ask(ctx, dir.get(), id, exec_id, rec, fmt::format("resize {} {}", cols, rows)));
   return {};
 }
 
 Status close_stdin(const Context& ctx, const std::string& id, const std::string& exec_id) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
-  REAPER_TRY(monitor::request(dir.get(), "close-stdin"));
+  auto rec = REAPER_TRY(read_record(dir.get(), describe(id, exec_id)));
+  REAPER_TRY(ask(ctx, dir.get(), id, exec_id, rec, "close-stdin"));
   return {};
 }
 
@@ -323,13 +378,31 @@ Result<std::vector<std::string>> exec_ids(const Context& ctx, const std::string&
 }
 
 // Stops a process that still runs (SIGKILL to all of it) and waits for its
-// monitor to record the exit.
-static Status stop_and_wait(const Context& ctx, const std::string& id, const std::string& exec_id) {
-  auto pidfd = REAPER_TRY(monitor_pidfd(ctx, id, exec_id));
-  if (!pidfd) return {};
+// monitor to record the exit. With `force`, when its record does not lead
+// to its monitor (unreadable, or naming some other process), the monitor
+// listening on its socket is checked and ended instead: a forced delete
+// must not leave a workload running with no state left to find it by.
+static Status stop_and_wait(const Context& ctx, const std::string& id, const std::string& exec_id,
+                            bool force) {
   auto dir = REAPER_TRY(process_dir(ctx, id, exec_id));
-  (void)monitor::request(dir.get(), "kill 9 1");
-  return wait_pidfd(pidfd.get());
+  auto rec = read_record(dir.get(), describe(id, exec_id));
+  Result<UniqueFd> pidfd = rec.ok() ? monitor_pidfd(ctx, id, exec_id) : rec.error();
+  if (!pidfd.ok()) {
+    if (!force) return std::move(pidfd).error();
+    auto ended =
+        end_through_socket(dir.get(), monitor::Identity{ctx.store.root(), id, exec_id, 0, 0});
+    if (!ended.ok())
+      return std::move(ended).error().wrap(
+          fmt::format("{}: its state record cannot be trusted ({})", describe(id, exec_id),
+                      pidfd.error().what()));
+    return {};
+  }
+  if (*pidfd) {
+    (void)ask(ctx, dir.get(), id, exec_id, *rec, "kill 9 1");
+    REAPER_TRY(wait_pidfd(pidfd->get()));
+    (void)reap_monitor(pidfd->get());  // if it is our child; its exit is recorded
+  }
+  return {};
 }
 
 Status remove_exec(const Context& ctx, const std::string& id, const std::string& exec_id) {
@@ -344,16 +417,20 @@ Status remove_exec(const Context& ctx, const std::string& id, const std::string&
 Status remove(const Context& ctx, const std::string& id, bool force) {
   auto dir = REAPER_TRY(ctx.store.open_dir(id));
   auto lock = REAPER_TRY(state::DirLock::acquire(dir.get(), describe(id, {})));
-  auto st = state_at(dir.get(), describe(id, {}));
+  auto st = state_at(ctx, dir.get(), id, {});
   if (st.ok() && st->status == ProcessStatus::running && !force)
     return errno_error(EBUSY, "container `{}` is running: stop it first or use --force", id);
   if (!st.ok() && !force) return std::move(st).error();
-  if (st.ok() && st->status != ProcessStatus::stopped && !st->record.sandbox)
-    REAPER_TRY(stop_and_wait(ctx, id, {}));
-  for (const auto& e : REAPER_TRY(exec_ids(ctx, id))) REAPER_TRY(stop_and_wait(ctx, id, e));
+  if (!st.ok() || (st->status != ProcessStatus::stopped && !st->record.sandbox))
+    REAPER_TRY(stop_and_wait(ctx, id, {}, force));
+  else if (force && !st->record.sandbox)  // stopped, by its records: is a monitor still there?
+    REAPER_TRY(end_through_socket(dir.get(), monitor::Identity{ctx.store.root(), id, {}, 0, 0}));
+  for (const auto& e : REAPER_TRY(exec_ids(ctx, id))) REAPER_TRY(stop_and_wait(ctx, id, e, force));
   if (st.ok() && !st->record.overlay_group.empty())
     (void)overlay::release(ctx.config, st->record.overlay_group, id);
+  REAPER_TRY(overlay::remove_image_dir(ctx.store.root(), id));
   REAPER_TRY(release_cgroup(ctx, id));
+  REAPER_TRY(release_rootfs(dir.get()));
   return ctx.store.remove_dir(id);
 }
 

@@ -18,6 +18,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "common/fd.h"
+#include "runtime/rootfs.h"
 #include "state/record.h"
 #include "state/store.h"
 
@@ -58,6 +59,9 @@ struct CreateRequest {
   // namespace annotation (CRI's containerd namespace is always k8s.io, so
   // it must never conflict with the annotation).
   std::string fallback_namespace;
+  // The shim's: CreateTaskRequest.rootfs, mounted onto the spec's root
+  // before the monitor starts (runtime/rootfs.h); empty for the CLI.
+  std::vector<RootfsMount> rootfs;
 };
 
 enum class ProcessStatus { created, running, stopped };
@@ -67,6 +71,7 @@ struct ProcessState {
   state::ProcessRecord record;
   ProcessStatus status = ProcessStatus::stopped;
   std::optional<state::ExitRecord> exit;  // set when stopped
+  bool exit_recorded = false;             // `exit` read from exit.json (not "monitor-lost")
 };
 
 // Creates the container's state dir, starts its monitor and returns once the
@@ -88,14 +93,38 @@ Status kill(const Context& ctx, const std::string& id, const std::string& exec_i
 // returns its exit record.
 Result<state::ExitRecord> wait(const Context& ctx, const std::string& id,
                                const std::string& exec_id = {});
-// A pidfd on the process's monitor, readable once it has exited; invalid
-// when the monitor is already gone.
+// A pidfd on the process's monitor, readable once it has exited (also when
+// it has exited and was not reaped yet); invalid when the monitor is gone.
+// The recorded monitor is checked first (monitor/identity.h): EPERM when
+// state.json names a live process that is not it. `pid_out`: its pid.
 Result<UniqueFd> monitor_pidfd(const Context& ctx, const std::string& id,
-                               const std::string& exec_id = {});
+                               const std::string& exec_id = {}, pid_t* pid_out = nullptr);
+
+// How a monitor ended, for its parent (the shim; the CLI's run and exec),
+// which reaps it through its pidfd. A monitor exits with its workload's
+// status (0-255): the channel that still delivers an exit that could not be
+// written to exit.json (a full or read-only state filesystem).
+struct MonitorExit {
+  int code = 0;         // the workload's status, when !killed
+  bool killed = false;  // the monitor itself was killed by a signal
+};
+// Reaps the monitor if it is our child and has exited; never blocks.
+std::optional<MonitorExit> reap_monitor(int pidfd);
+// The exit of a process whose monitor has ended: exit.json when it was
+// written; else the status the monitor exited with, when its parent reaped
+// it (reason "unrecorded", the time is now); else "monitor-lost" (255).
+// An error while the monitor still runs.
+Result<state::ExitRecord> exit_after_monitor(const Context& ctx, const std::string& id,
+                                             const std::string& exec_id,
+                                             std::optional<MonitorExit> monitor);
 Status resize(const Context& ctx, const std::string& id, const std::string& exec_id, unsigned cols,
               unsigned rows);
 Status close_stdin(const Context& ctx, const std::string& id, const std::string& exec_id);
 // Deletes a container (refused while it runs unless `force`) or one exec.
+// With `force`, a monitor its records do not lead to (state.json
+// unreadable, or naming some other process) is found through the peer of
+// its socket and ended too; a socket served by anything but that monitor
+// refuses the delete (EPERM), rather than leave the monitor running.
 Status remove(const Context& ctx, const std::string& id, bool force);
 Status remove_exec(const Context& ctx, const std::string& id, const std::string& exec_id);
 // Every process of the container: init, its descendants, exec processes.

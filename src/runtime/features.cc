@@ -16,7 +16,7 @@ int cmd_features(const Invocation& inv) {
   for (const char* o : {"bind", "rbind", "ro", "rw"}) w.value(o);
   w.end_array();
   w.key("linux").begin_object();
-  w.key("namespaces").begin_array().value("mount").end_array();
+  w.key("namespaces").begin_array().value("mount").value("network").end_array();
   w.key("capabilities").begin_array().end_array();
   w.end_object();
   w.key("annotations").begin_object();

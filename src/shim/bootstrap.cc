@@ -212,7 +212,10 @@ Result<::containerd::task::v2::DeleteResponse> shim_delete(const ShimFlags& flag
   auto st = runtime::get_state(ctx, flags.id);
   if (!st.ok()) {
     if (st.error().err() == ENOENT) return response;  // already deleted: nothing to end
-    return std::move(st).error();
+    // Records that cannot be read or trusted: a forced remove still finds
+    // the monitor through its socket and ends it; the exit is unknown.
+    REAPER_TRY_CTX(runtime::remove(ctx, flags.id, true), "{}", st.error().what());
+    return response;
   }
   // Execs first, then the init process, each waited for through its
   // monitor's pidfd (no polling); what already exited is left as recorded.

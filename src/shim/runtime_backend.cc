@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "common/syscalls.h"
 #include "oci/spec.h"
@@ -73,7 +74,11 @@ struct RuntimeBackend::Proc {
   std::string exec_id;
   uint32_t pid = 0;
   UniqueFd pidfd;          // the monitor's; invalid for a sandbox
+  pid_t monitor = 0;       // its pid, while pidfd is valid
   EventLoop::Watch watch;  // after pidfd: reset before it closes
+  // How the monitor ended, once reaped (we are its parent): the exit when
+  // exit.json could not be written.
+  std::optional<runtime::MonitorExit> monitor_exit;
   std::optional<state::ExitRecord> exit;
   bool reported = false;  // TaskExit published and Waits answered
   std::vector<Done<task::WaitResponse>> waiters;
@@ -126,7 +131,7 @@ Result<RuntimeBackend::Proc*> RuntimeBackend::find(const std::string& id,
 }
 
 Status RuntimeBackend::watch_monitor(Container& c, Proc& p) {
-  p.pidfd = REAPER_TRY(runtime::monitor_pidfd(rt_, c.id, p.exec_id));
+  p.pidfd = REAPER_TRY(runtime::monitor_pidfd(rt_, c.id, p.exec_id, &p.monitor));
   if (!p.pidfd) {
     // Already gone (it can exit between reporting and here): settle later,
     // from the loop, not inside the caller's RPC.
@@ -173,13 +178,16 @@ void RuntimeBackend::on_exit(Container& c, Proc& p) {
   // /tasks/exit (CRI then reports the reason OOMKilled).
   check_oom(c);
   if (!p.exit) {
-    auto st = runtime::get_state(rt_, c.id, p.exec_id);
-    if (st.ok() && st->exit) {
-      p.exit = st->exit;
+    if (!p.monitor_exit && p.pidfd) p.monitor_exit = runtime::reap_monitor(p.pidfd.get());
+    auto exit = runtime::exit_after_monitor(rt_, c.id, p.exec_id, p.monitor_exit);
+    if (exit.ok()) {
+      p.exit = *exit;
+      if (exit->reason == "unrecorded")
+        log_.warn("{}/{}: exit.json could not be written; status {} from its monitor", c.id,
+                  p.exec_id, exit->status);
     } else {
       // The records are gone or unreadable: still one exit, never none.
-      log_.error("{}/{}: no exit record: {}", c.id, p.exec_id,
-                 st.ok() ? "the monitor exited without one" : st.error().what());
+      log_.error("{}/{}: no exit record: {}", c.id, p.exec_id, exit.error().what());
       p.exit = state::ExitRecord{255, state::now_ns(), "monitor-lost"};
     }
     // A killed monitor could not end the rest of the container: its cgroup
@@ -238,16 +246,18 @@ void RuntimeBackend::create(const task::CreateTaskRequest& req,
         rpc_error(Code::unimplemented, "create `{}`: checkpoints are not supported", req.id()));
     return;
   }
-  if (req.rootfs_size() > 0)
-    log_.debug("create {}: {} rootfs mount(s) not used (workloads see the host)", req.id(),
-               req.rootfs_size());
   auto stdio = PreparedStdio::prepare(
       {req.stdin_path(), req.stdout_path(), req.stderr_path(), req.id(), ns_, req.bundle()});
   if (!stdio.ok()) {
     done.fail(to_rpc_status(stdio.error().wrap(fmt::format("create `{}`", req.id()))));
     return;
   }
-  runtime::CreateRequest cr{req.id(), req.bundle(), stdio->spec(), {}, ns_};
+  runtime::CreateRequest cr{req.id(), req.bundle(), stdio->spec(), {}, ns_, {}};
+  // The image's snapshot: mounted on the bundle's rootfs, shown read-only
+  // to the workload as $REAPER_IMAGE_ROOT (runtime/rootfs.h).
+  for (const auto& m : req.rootfs())
+    cr.rootfs.push_back(
+        {m.type(), m.source(), m.target(), {m.options().begin(), m.options().end()}});
   auto pid = runtime::create(rt_, cr);
   if (!pid.ok()) {
     stdio->abandon();
@@ -305,9 +315,13 @@ void RuntimeBackend::state(const task::StateRequest& req, Done<task::StateRespon
   resp.set_stdout_path(r.stdout_path);
   resp.set_stderr_path(r.stderr_path);
   resp.set_terminal(r.terminal);
-  if (st->exit) {
-    resp.set_exit_status(static_cast<uint32_t>(st->exit->status));
-    *resp.mutable_exited_at() = timestamp_from_ns(st->exit->exited_ns);
+  // The exit this shim took (and reported) wins: it may have come from the
+  // monitor's exit status when exit.json could not be written.
+  const auto& exit = (*p)->exit ? (*p)->exit : st->exit;
+  if (exit) {
+    resp.set_status(types::STOPPED);
+    resp.set_exit_status(static_cast<uint32_t>(exit->status));
+    *resp.mutable_exited_at() = timestamp_from_ns(exit->exited_ns);
   } else {
     *resp.mutable_exited_at() = go_zero_time();
   }
@@ -526,6 +540,29 @@ void RuntimeBackend::update(const task::UpdateTaskRequest& req, Done<Empty> done
   // The Any holds OCI LinuxResources as JSON (CRI's UpdateContainerResources).
   if (failed(runtime::update(rt_, req.id(), req.resources().value()), done)) return;
   done.ok(Empty{});
+}
+
+// Monitors are our children: their exit status is kept (it carries the
+// workload's when exit.json could not be written), every other child is
+// reaped. Looked at before it is reaped (WNOWAIT), one at a time, so a
+// monitor's status is never lost to the catch-all.
+void RuntimeBackend::on_sigchld() {
+  for (;;) {
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0) return;
+    Proc* proc = nullptr;
+    for (auto& [id, c] : containers_) {
+      if (c->init && c->init->pidfd && c->init->monitor == info.si_pid) proc = c->init.get();
+      for (auto& [exec_id, e] : c->execs)
+        if (e->pidfd && e->monitor == info.si_pid) proc = e.get();
+    }
+    std::optional<runtime::MonitorExit> got;
+    if (proc != nullptr && !proc->monitor_exit) got = runtime::reap_monitor(proc->pidfd.get());
+    if (got)
+      proc->monitor_exit = got;
+    else
+      ::waitpid(info.si_pid, nullptr, WNOHANG);
+  }
 }
 
 uint32_t RuntimeBackend::task_pid(const std::string& id) const {

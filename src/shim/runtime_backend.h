@@ -49,6 +49,7 @@ class RuntimeBackend final : public UnimplementedBackend {
   void update(const task::UpdateTaskRequest& req, Done<Empty> done) override;
   [[nodiscard]] uint32_t task_pid(const std::string& id) const override;
   [[nodiscard]] size_t container_count() const override { return containers_.size(); }
+  void on_sigchld() override;
 
   struct Proc;
   struct Container;

@@ -8,21 +8,21 @@ bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+}  // namespace
+
 // Prints an id safely inside an error message (it may hold anything).
-std::string printable(std::string_view id) {
+std::string printable(std::string_view id, size_t max_len) {
   std::string out;
-  for (char c : id.substr(0, 64)) {
+  for (char c : id.substr(0, max_len)) {
     auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u >= 0x7f || c == '`')
       out += fmt::format("\\x{:02x}", u);
     else
       out += c;
   }
-  if (id.size() > 64) out += "...";
+  if (id.size() > max_len) out += "...";
   return out;
 }
-
-}  // namespace
 
 Status validate_id(std::string_view id, std::string_view what) {
   constexpr size_t max_len = 256;

@@ -86,6 +86,7 @@ std::string to_json(const ProcessRecord& r) {
   w.key("stdout").value(r.stdout_path);
   w.key("stderr").value(r.stderr_path);
   w.key("overlay_group").value(r.overlay_group);
+  if (!r.netns.empty()) w.key("netns").value(r.netns);
   w.key("annotations").begin_object();
   for (const auto& [k, v] : r.annotations) w.key(k).value(v);
   w.end_object();
@@ -121,6 +122,7 @@ Result<ProcessRecord> parse_process_record(std::string_view json, std::string_vi
   REAPER_TRY(get_opt(obj, origin, "stdout", r.stdout_path));
   REAPER_TRY(get_opt(obj, origin, "stderr", r.stderr_path));
   REAPER_TRY(get_opt(obj, origin, "overlay_group", r.overlay_group));
+  REAPER_TRY(get_opt(obj, origin, "netns", r.netns));
   if (r.id.empty()) return bad(origin, "id", "missing");
   object ann;
   auto field = obj["annotations"];

@@ -33,6 +33,9 @@ struct ProcessRecord {
   bool sandbox = false;  // a pod sandbox simulated without a process
   std::string stdin_path, stdout_path, stderr_path;
   std::string overlay_group;  // empty: the workload runs in the host's view
+  // The pod network namespace it joined (a sandbox: the one its spec names,
+  // for its containers); empty: the host's network.
+  std::string netns;
   std::map<std::string, std::string> annotations;
 };
 

@@ -27,8 +27,9 @@ std::string Store::path_of(std::string_view id) const {
 
 Result<UniqueFd> Store::create_dir(std::string_view id) const {
   REAPER_TRY(validate_id(id));
-  // The overlay keeps its groups and namespaces beside the containers.
-  if (id == "overlay" || id == "ns")
+  // The overlay keeps its groups, namespaces and image mount points beside
+  // the containers.
+  if (id == "overlay" || id == "ns" || id == "image")
     return errno_error(EINVAL, "container id `{}` is reserved", id);
   std::string name(id);
   if (::mkdirat(root_fd_.get(), name.c_str(), 0700) < 0) {
@@ -61,7 +62,7 @@ Result<std::vector<std::string>> Store::list() const {
   while (dirent* e = ::readdir(dir)) {
     if (e->d_type != DT_DIR) continue;
     std::string_view name = e->d_name;
-    if (name == "overlay" || name == "ns") continue;  // the overlay's, not containers
+    if (name == "overlay" || name == "ns" || name == "image") continue;  // not containers
     if (validate_id(name).ok()) ids.emplace_back(name);
   }
   ::closedir(dir);

@@ -41,7 +41,8 @@
 # (test/e2e/lib.sh: its own socket, root, state; never the system's), the
 # state roots of reaper, runc and crun, a minimal rootfs for runc and crun
 # (copies of true, sleep, sh, dd, date, cat and the libraries they load;
-# reaper ignores the rootfs and runs the host's binaries), OCI bundles from
+# reaper runs the host's binaries and shows the rootfs read-only at
+# $REAPER_IMAGE_ROOT, as it does an image), OCI bundles from
 # `runc spec`. crun 1.8 refuses a hybrid cgroup layout whose cgroup2
 # hierarchy has a controller (this project's machine): then the cgroup2
 # mount at /sys/fs/cgroup/unified is unmounted in that namespace, and all

@@ -2,8 +2,21 @@
 # Faults: a monitor killed with -9 (the container is reported stopped with
 # 255, nothing of it keeps running); the shim killed with -9 while three
 # containers run (each gets its exit, no monitor stays); 200 create/start/
-# delete cycles in one pod's shim leak no fd, zombie, mount, state or socket.
+# delete cycles (REAPER_FAULT_CYCLES, default 200) in one pod's shim leak no
+# fd, zombie, mount, state or socket;
+# the state root full (create refused with ENOSPC, nothing left; an exit
+# after it filled up still recorded) or read-only (the exit still reaches
+# Wait and TaskExit, carried by the monitor's exit status).
 source "$(dirname "$0")/lib.sh"
+# The shim's state root on a small tmpfs of its own, for section 4 (lib.sh's
+# cleanup unmounts it with everything else under $E2E).
+mkdir -p "$REAPER_RUNTIME_ROOT"
+mount -t tmpfs -o size=4m,nr_inodes=2048,mode=0700 reaper-e2e-state "$REAPER_RUNTIME_ROOT"
+room_again() {
+  mount -o remount,rw "$REAPER_RUNTIME_ROOT" 2>/dev/null || true
+  rm -rf "$REAPER_RUNTIME_ROOT/fill"
+}
+trap 'rc=$?; room_again; (exit $rc); e2e_cleanup' EXIT
 start_containerd
 events_start
 
@@ -46,6 +59,9 @@ for p in "${pids[@]}" "${monitors[@]}"; do wait_gone "$p" 10 || fail "process $p
 for i in 1 2 3; do c containers delete "k$i"; done
 
 # 3. 200 cycles through one pod's shim: its fds come back to where they were.
+# (The ASan+UBSan run of test/run-all.sh does fewer: LeakSanitizer checks
+# every process that exits, and each cycle is slower there.)
+cycles=${REAPER_FAULT_CYCLES:-200}
 pod=(--annotation=io.kubernetes.cri.sandbox-id=podc --annotation=io.kubernetes.cri.sandbox-namespace=cycles)
 crun -d "${pod[@]}" --annotation=io.kubernetes.cri.container-type=sandbox podc /pause >/dev/null
 shim=$(cat "$(bundle_of podc)/shim.pid")
@@ -55,11 +71,11 @@ fds_before=$(ls "/proc/$shim/fd" | wc -l)
 # mount and unmount meanwhile.
 our_mounts() { grep -c " $E2E" /proc/self/mountinfo || true; }
 mounts_before=$(our_mounts)
-for i in $(seq 1 200); do
+for i in $(seq 1 "$cycles"); do
   crun --rm "${pod[@]}" "cyc$i" /bin/true || fail "cycle $i failed"
 done
-expect_eq "shim fds after 200 cycles" "$fds_before" "$(ls "/proc/$shim/fd" | wc -l)"
-expect_eq "mounts after 200 cycles" "$mounts_before" "$(our_mounts)"
+expect_eq "shim fds after $cycles cycles" "$fds_before" "$(ls "/proc/$shim/fd" | wc -l)"
+expect_eq "mounts after $cycles cycles" "$mounts_before" "$(our_mounts)"
 zombies=$(ps -o stat= --ppid "$shim" | grep -c Z || true)
 expect_eq "zombie children of the shim" 0 "$zombies"
 expect_eq "state dirs" "podc" "$(ls "$REAPER_RUNTIME_ROOT" | grep -v -e '^overlay$' -e '^ns$' | tr '\n' ' ' | xargs)"
@@ -68,4 +84,55 @@ c task kill -s KILL podc
 events_until '/tasks/exit*"podc"' >/dev/null
 c task delete podc >/dev/null
 c containers delete podc
+
+# 4. The state root full, then read-only.
+fill_state() {  # no space left, then no inode either
+  mkdir -p "$REAPER_RUNTIME_ROOT/fill"
+  dd if=/dev/zero of="$REAPER_RUNTIME_ROOT/fill/space" bs=64k 2>/dev/null || true
+  local i=0
+  while { : >"$REAPER_RUNTIME_ROOT/fill/i$i"; } 2>/dev/null; do i=$((i + 1)); done
+}
+left_over() {  # containers, mounts and monitors of this state root
+  ls -A "$REAPER_RUNTIME_ROOT" | grep -v -e '^overlay$' -e '^ns$' -e '^fill$' || true
+  our_mounts
+  ps -eo args= | awk -v r="$REAPER_RUNTIME_ROOT" '$1 == "reaper-monitor" && $3 == r' || true
+}
+podf=(--annotation=io.kubernetes.cri.sandbox-id=podf)
+before=$(left_over)
+fill_state
+out=$(crun -d "${podf[@]}" t-full /bin/true 2>&1) && fail "a task was created on a full state root"
+expect_in "create on a full state root" "No space left on device" "$out"
+expect_in "create on a full state root" "$REAPER_RUNTIME_ROOT/t-full" "$out"
+expect_eq "left after the failed create" "$before" "$(left_over)"
+c containers delete t-full 2>/dev/null || true
+room_again
+
+# An exit once the root has filled up: recorded in its reserved room; Wait
+# (`ctr run` in the foreground) and TaskExit get the status.
+mkfifo "$E2E/up" "$E2E/go"
+waits_for_go=(/bin/sh -c "echo up >$E2E/up; read x <$E2E/go; exit \$0")
+crun --rm "${podf[@]}" t-fill "${waits_for_go[@]}" 7 </dev/null >/dev/null 2>&1 &
+runner=$!
+read -r _ <"$E2E/up"
+fill_state
+echo go >"$E2E/go"
+expect_in "TaskExit on a full state root" '"exit_status":7' "$(events_until '/tasks/exit*"t-fill"')"
+rc=0; wait "$runner" || rc=$?
+expect_eq "ctr run's exit code on a full state root" 7 "$rc"
+room_again
+
+# An exit that cannot be written at all.
+crun --rm "${podf[@]}" t-ro "${waits_for_go[@]}" 9 </dev/null >/dev/null 2>&1 &
+runner=$!
+read -r _ <"$E2E/up"
+mount -o remount,ro "$REAPER_RUNTIME_ROOT" || fail "remount the state root read-only"
+echo go >"$E2E/go"
+expect_in "TaskExit on a read-only state root" '"exit_status":9' "$(events_until '/tasks/exit*"t-ro"')"
+rc=0; wait "$runner" || rc=$?
+expect_eq "ctr run's exit code on a read-only state root" 9 "$rc"
+[ ! -e "$REAPER_RUNTIME_ROOT/t-ro/exit.json" ] || fail "exit.json written on a read-only state root?"
+room_again
+# Its records could not be removed while read-only; they can now.
+reaper-runtime delete --force t-ro
+expect_eq "left at the end" "$before" "$(left_over)"
 pass

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -170,6 +171,7 @@ class FakeCgroupfs {
 
   void populate(const std::string& dir) const {
     write_text(dir + "/cgroup.procs", "");
+    if (version_ == Version::v1) write_text(dir + "/tasks", "");
     if (version_ == Version::v2) {
       for (const auto& [f, text] : v2_files) write_text(dir + "/" + f, text);
       return;
@@ -226,18 +228,29 @@ CgroupPath path_of(std::string_view text) {
 struct Blocked {
   pid_t pid = 0;
   int wr = -1;
-  Blocked() {
+  // `first` runs in the child before it blocks; `ok` is what it returned.
+  bool ok = true;
+  explicit Blocked(const std::function<bool()>& first = {}) {
     int p[2];
+    int r[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(r, O_CLOEXEC) == 0);
     pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
       ::close(p[1]);
+      ::close(r[0]);
+      char verdict = !first || first() ? 'y' : 'n';
+      (void)::write(r[1], &verdict, 1);
       char c;
       (void)::read(p[0], &c, 1);
       ::_exit(0);
     }
     ::close(p[0]);
+    ::close(r[1]);
+    char verdict = 'n';
+    ok = ::read(r[0], &verdict, 1) == 1 && verdict == 'y';
+    ::close(r[0]);
     wr = p[1];
   }
   ~Blocked() {
@@ -515,9 +528,10 @@ TEST_CASE("cgroup v1 (fake): create in every hierarchy, apply, join, remove only
   CHECK(read_text(fake.dir("cpuset", "/kubepods/burstable/pod1/c1") + "/cpuset.cpus") == "0-1");
   CHECK_FALSE(exists(fake.dir("devices", "/kubepods")));  // not managed
 
-  REQUIRE(cg->join(4242).ok());
+  // v1: the calling thread moves itself through `tasks` (Cgroup::join_self).
+  REQUIRE(cg->join_self().ok());
   for (auto h : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"})
-    CHECK(read_text(fake.dir(h, "/kubepods/burstable/pod1/c1") + "/cgroup.procs") == "4242");
+    CHECK(read_text(fake.dir(h, "/kubepods/burstable/pod1/c1") + "/tasks") == "0");
 
   auto rec = cg->record();
   CHECK(rec.dirs.size() == 6);
@@ -805,8 +819,8 @@ TEST_CASE("cgroup v2 (real, no controllers needed): join, kill, rmdir") {
   {
     auto cg = Cgroup::create(layout, path_of(parent + "/leaf"), {});
     REQUIRE_MESSAGE(cg.ok(), (cg.ok() ? "" : cg.error().what()));
-    Blocked child;
-    REQUIRE(cg->join(child.pid).ok());
+    Blocked child([&] { return cg->join_self().ok(); });
+    REQUIRE(child.ok);
     auto where = fs::read_file(fmt::format("/proc/{}/cgroup", child.pid));
     REQUIRE(where.ok());
     CHECK(where->find("0::" + resolve(path_of(parent + "/leaf"), own)) != std::string::npos);

@@ -126,7 +126,7 @@ TEST_CASE("a planted monitor.sock symlink is never connected to") {
   REQUIRE(listener.ok());
   REQUIRE(::symlinkat("target/monitor.sock", dir->get(), "monitor.sock") == 0);
 
-  auto reply = monitor::request(dir->get(), "kill 9 0");
+  auto reply = monitor::request(dir->get(), monitor::Identity{t.path, "c1", "", 0, 0}, "kill 9 0");
   REQUIRE_FALSE(reply.ok());
   CHECK(reply.error().what() ==
         "`" + t.path + "/monitor.sock` is a symbolic link: not following it");
@@ -137,12 +137,13 @@ TEST_CASE("a planted monitor.sock symlink is never connected to") {
 
   REQUIRE(::unlinkat(dir->get(), "monitor.sock", 0) == 0);
   REQUIRE(fs::write_file_atomic_at(dir->get(), "monitor.sock", "").ok());
-  auto not_socket = monitor::request(dir->get(), "kill 9 0");
+  auto not_socket =
+      monitor::request(dir->get(), monitor::Identity{t.path, "c1", "", 0, 0}, "kill 9 0");
   REQUIRE_FALSE(not_socket.ok());
   CHECK(not_socket.error().what() == "`" + t.path + "/monitor.sock` is not a socket");
 
   REQUIRE(::unlinkat(dir->get(), "monitor.sock", 0) == 0);
-  auto gone = monitor::request(dir->get(), "kill 9 0");
+  auto gone = monitor::request(dir->get(), monitor::Identity{t.path, "c1", "", 0, 0}, "kill 9 0");
   REQUIRE_FALSE(gone.ok());
   CHECK(gone.error().err() == ESRCH);
 }

@@ -182,7 +182,7 @@ expect_eq "$("$RT" run --bundle "$WORK/m" m1 | tr '\n' ' ')" "$(cat /etc/hostnam
 vol "$WORK/../$(basename "$WORK")/decoy" '["rbind"]'
 refuse "volume source with .." "volume \`/mnt/hostile\`: source \`$WORK/../" run --bundle "$WORK/m" m2
 vol "decoy" '["rbind"]'
-refuse "relative volume source" "volume \`/mnt/hostile\`: source \`decoy\` is not absolute" run --bundle "$WORK/m" m3
+refuse "relative volume source" "volume \`/mnt/hostile\`: source \`decoy\` is not an absolute path" run --bundle "$WORK/m" m3
 ln -s "$WORK/gone" "$WORK/dangling"
 vol "$WORK/dangling" '["rbind"]'
 refuse "dangling volume source" "volume \`/mnt/hostile\`: source \`$WORK/dangling\`: No such file or directory" \
