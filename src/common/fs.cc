@@ -91,11 +91,17 @@ Status write_file_atomic_at(int dirfd, const std::string& name, std::string_view
 
 Status mkdir_p(const std::string& path, mode_t mode) {
   if (path.empty()) return make_error("mkdir: empty path");
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    std::string part = path.substr(0, pos);
-    if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir `{}`", part);
+  // The usual case is a directory that exists already: one mkdir says so.
+  // Only when a parent is missing are the parents made, top down.
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) {
+    if (errno != ENOENT) return sys_error("mkdir `{}`", path);
+    size_t pos = 0;
+    while (pos != std::string::npos) {
+      pos = path.find('/', pos + 1);
+      std::string part = path.substr(0, pos);
+      if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST)
+        return sys_error("mkdir `{}`", part);
+    }
   }
   struct stat st {};
   if (::stat(path.c_str(), &st) < 0) return sys_error("stat `{}`", path);

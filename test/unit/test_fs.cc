@@ -1,0 +1,57 @@
+// src/common/fs: the file helpers every record and directory goes through.
+
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "common/fs.h"
+
+using namespace reaper;
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/reaper-unit-fs-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
+};
+
+bool is_dir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+TEST_CASE("mkdir_p: existing, missing parents, a file in the way") {
+  TempDir t;
+  // Exists already: fine, nothing changes.
+  CHECK(fs::mkdir_p(t.path, 0700).ok());
+  // Several missing levels are made top down.
+  std::string deep = t.path + "/a/b/c";
+  REQUIRE(fs::mkdir_p(deep, 0700).ok());
+  CHECK(is_dir(t.path + "/a"));
+  CHECK(is_dir(deep));
+  CHECK(fs::mkdir_p(deep, 0700).ok());
+  // A regular file where a directory should be: refused, with its name.
+  int fd = ::open((t.path + "/f").c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  auto st = fs::mkdir_p(t.path + "/f", 0700);
+  REQUIRE_FALSE(st.ok());
+  CHECK(std::string(st.error().what()).find("not a directory") != std::string::npos);
+  // ... and as a parent.
+  st = fs::mkdir_p(t.path + "/f/g/h", 0700);
+  REQUIRE_FALSE(st.ok());
+  CHECK(std::string(st.error().what()).find(t.path + "/f") != std::string::npos);
+  CHECK_FALSE(fs::mkdir_p("", 0700).ok());
+}
