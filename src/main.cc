@@ -2,8 +2,10 @@
 // table; `reaper <personality> args...` does the same, busybox style.
 
 #include <fmt/format.h>
+#include <sys/prctl.h>
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "personalities.h"
@@ -48,13 +50,23 @@ const Personality* find(std::string_view name) {
   return nullptr;
 }
 
+// Monitors and the shim's server are started through /proc/self/exe, which
+// would show them as `exe` in ps, top and /proc/PID/comm. The process is
+// named after its personality instead (the kernel keeps 15 characters:
+// `reaper-monitor`, `containerd-shim` as for every containerd shim).
+int run(const Personality& p, reaper::Args args) {
+  std::string comm(p.name.substr(0, 15));
+  ::prctl(PR_SET_NAME, comm.c_str(), 0, 0, 0);
+  return p.main(args);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   reaper::Args args(argv, static_cast<size_t>(argc));
   std::string_view self = args.empty() ? "reaper" : base_name(args[0]);
 
-  if (const auto* p = find(self)) return p->main(args);
+  if (const auto* p = find(self)) return run(*p, args);
 
   if (self != "reaper") {
     fmt::print(stderr, "reaper: unknown name `{}`\n", self);
@@ -74,7 +86,7 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  if (const auto* p = find(first)) return p->main(args.subspan(1));
+  if (const auto* p = find(first)) return run(*p, args.subspan(1));
   fmt::print(stderr, "reaper: unknown personality `{}`\n", first);
   print_usage(stderr);
   return 2;

@@ -320,8 +320,8 @@ def comm(pid):
 
 
 def argv0(pid):
-    """The name a process was started under (reaper's monitor's comm is `exe`:
-    it is started through /proc/self/exe)."""
+    """The name a process was started under (argv[0]: `reaper-monitor`, the
+    runtimes' shims by their full names; comm keeps only 15 characters)."""
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         return os.path.basename(f.read().split(b"\0")[0].decode(errors="replace")) or comm(pid)
 
