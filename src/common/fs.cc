@@ -99,8 +99,7 @@ Status mkdir_p(const std::string& path, mode_t mode) {
     while (pos != std::string::npos) {
       pos = path.find('/', pos + 1);
       std::string part = path.substr(0, pos);
-      if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST)
-        return sys_error("mkdir `{}`", part);
+      if (::mkdir(part.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir `{}`", part);
     }
   }
   struct stat st {};
