@@ -115,7 +115,15 @@ Status set_capability_sets(const oci::Capabilities& caps) {
   cap_free(state);
   if (rc < 0) return sys_error("set capabilities");
   if (cap_reset_ambient() < 0 && errno != EINVAL) return sys_error("reset ambient capabilities");
+  // The kernel keeps a capability in the ambient set only while it is both
+  // permitted and inheritable; one the spec lists as ambient without being
+  // both can never be ambient, so it is not asked for (runc and crun go on
+  // past it as well; `runc spec`'s default config has such entries). This
+  // is decided from the spec alone: a raise that fails is still an error.
+  auto permitted = REAPER_TRY(cap_values(caps.permitted));
+  auto inheritable = REAPER_TRY(cap_values(caps.inheritable));
   for (cap_value_t c : REAPER_TRY(cap_values(caps.ambient))) {
+    if (!contains(permitted, c) || !contains(inheritable, c)) continue;
     if (cap_set_ambient(c, CAP_SET) < 0)
       return sys_error("raise ambient capability `{}`", cap_to_name(c));
   }

@@ -20,4 +20,15 @@ EXTRA_PROCESS=', "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_
 grep -q "CapEff:.*0000000000000001" "$WORK/out2" || fail "CapEff: $(cat "$WORK/out2")"
 grep -q "CapBnd:.*0000000000000001" "$WORK/out2" || fail "CapBnd: $(cat "$WORK/out2")"
 grep -q "NoNewPrivs:.*1" "$WORK/out2" || fail "no_new_privs: $(cat "$WORK/out2")"
+
+# Ambient: a capability that is permitted and inheritable is raised (uid
+# 1000 keeps CAP_CHOWN across the exec); one that is not both, as in
+# `runc spec`'s default config, cannot be ambient and is left out, not an
+# error (as runc and crun do).
+USER_JSON='{"uid": 1000, "gid": 1000}' \
+EXTRA_PROCESS=', "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effective": ["CAP_CHOWN", "CAP_KILL"], "permitted": ["CAP_CHOWN", "CAP_KILL"], "inheritable": ["CAP_CHOWN"], "ambient": ["CAP_CHOWN", "CAP_KILL"]}' \
+  make_bundle "$WORK/d" /bin/sh -c 'grep -E "Cap(Eff|Amb)" /proc/self/status'
+"$RT" run --bundle "$WORK/d" id3 >"$WORK/out3" 2>&1 || fail "ambient: $(cat "$WORK/out3")"
+grep -q "CapAmb:.*0000000000000001$" "$WORK/out3" || fail "CapAmb: $(cat "$WORK/out3")"
+grep -q "CapEff:.*0000000000000001$" "$WORK/out3" || fail "CapEff (uid 1000): $(cat "$WORK/out3")"
 pass
