@@ -144,6 +144,21 @@ Status read_cpu(object obj, const std::string& path, Resources& r) {
                         *period);
     r.cpu_period = period;
   }
+  // Real-time bandwidth (v1 only; plan() refuses it on v2). A SCHED_FIFO or
+  // SCHED_RR process cannot even join a v1 cpu cgroup whose runtime is 0.
+  auto rt_runtime = REAPER_TRY(find_int(obj, "realtimeRuntime", path));
+  if (rt_runtime && *rt_runtime != 0) {
+    if (*rt_runtime < -1)
+      return make_error("{}: {} is negative (use -1 for unlimited)",
+                        member(path, "realtimeRuntime"), *rt_runtime);
+    r.cpu_rt_runtime = rt_runtime;
+  }
+  auto rt_period = REAPER_TRY(find_uint(obj, "realtimePeriod", path));
+  if (rt_period && *rt_period != 0) r.cpu_rt_period = rt_period;
+  if (r.cpu_rt_runtime && r.cpu_rt_period && *r.cpu_rt_runtime > 0 &&
+      static_cast<uint64_t>(*r.cpu_rt_runtime) > *r.cpu_rt_period)
+    return make_error("{}: {} is longer than {} {}", member(path, "realtimeRuntime"),
+                      *r.cpu_rt_runtime, member(path, "realtimePeriod"), *r.cpu_rt_period);
   for (auto [key, out] : {std::pair{"cpus", &r.cpuset_cpus}, std::pair{"mems", &r.cpuset_mems}}) {
     auto v = REAPER_TRY(find_string(obj, key, path));
     if (!v || v->empty()) continue;
@@ -229,6 +244,13 @@ void plan_v1_cpu(const Resources& r, std::vector<Step>& out) {
     step.writes.push_back({"cpu", "cpu.cfs_period_us", std::to_string(*r.cpu_period)});
   if (r.cpu_quota) step.writes.push_back({"cpu", "cpu.cfs_quota_us", v1_number(*r.cpu_quota)});
   if (!step.writes.empty()) out.push_back(std::move(step));
+  // Period before runtime (as runc), retried the other way round on EINVAL.
+  Step rt;
+  if (r.cpu_rt_period)
+    rt.writes.push_back({"cpu", "cpu.rt_period_us", std::to_string(*r.cpu_rt_period)});
+  if (r.cpu_rt_runtime)
+    rt.writes.push_back({"cpu", "cpu.rt_runtime_us", v1_number(*r.cpu_rt_runtime)});
+  if (!rt.writes.empty()) out.push_back(std::move(rt));
 }
 
 // runc's ConvertMemorySwapToCgroupV2Value: v2 limits swap alone.
@@ -263,7 +285,8 @@ void plan_v2_cpu(const Resources& r, std::vector<Step>& out) {
 
 bool Resources::empty() const {
   return !memory_limit && !memory_reservation && !memory_swap && !cpu_shares && !cpu_quota &&
-         !cpu_period && !cpuset_cpus && !cpuset_mems && !pids_limit && unified.empty();
+         !cpu_period && !cpu_rt_runtime && !cpu_rt_period && !cpuset_cpus && !cpuset_mems &&
+         !pids_limit && unified.empty();
 }
 
 Result<Resources> parse_resources(std::string_view json, std::string_view origin) {
@@ -294,6 +317,10 @@ Result<std::vector<Step>> plan(const Resources& r, Version v) {
     plan_v1_memory(r, out);
     plan_v1_cpu(r, out);
   } else {
+    if (r.cpu_rt_runtime || r.cpu_rt_period)
+      return make_error(
+          "resources.cpu.realtimeRuntime/realtimePeriod: cgroup v2 has no real-time bandwidth "
+          "files");
     plan_v2_memory(r, out);
     plan_v2_cpu(r, out);
   }

@@ -38,6 +38,8 @@ struct Resources {
   std::optional<uint64_t> cpu_shares;         // 2..262144
   std::optional<int64_t> cpu_quota;           // us per period; -1 = unlimited
   std::optional<uint64_t> cpu_period;         // us, 1000..1000000
+  std::optional<int64_t> cpu_rt_runtime;      // us per rt period, v1 only; -1 = unlimited
+  std::optional<uint64_t> cpu_rt_period;      // us, v1 only
   std::optional<std::string> cpuset_cpus;     // "0-3,5"
   std::optional<std::string> cpuset_mems;
   std::optional<int64_t> pids_limit;  // <= 0 (except absent 0) = unlimited

@@ -419,6 +419,15 @@ TEST_CASE("cgroup resources: the CRI subset on v1") {
       {"pids.max", "100"},
   };
   CHECK(w == expected);
+
+  // Real-time bandwidth: period, then runtime; v1 only.
+  auto rt = parse_ok(R"({"cpu": {"realtimeRuntime": 95000, "realtimePeriod": 1000000}})");
+  CHECK(writes(rt, Version::v1) ==
+        std::vector<std::pair<std::string, std::string>>{{"cpu.rt_period_us", "1000000"},
+                                                         {"cpu.rt_runtime_us", "95000"}});
+  auto v2 = plan(rt, Version::v2);
+  REQUIRE_FALSE(v2.ok());
+  CHECK(std::string(v2.error().what()).find("no real-time") != std::string::npos);
 }
 
 TEST_CASE("cgroup resources: v2 conversions") {
@@ -484,6 +493,10 @@ TEST_CASE("cgroup resources: invalid values are refused with their JSON path") {
       {R"({"cpu": {"quota": -7}})", "linux.resources.cpu.quota: -7 is negative"},
       {R"({"cpu": {"period": 500}})", "linux.resources.cpu.period: 500 is outside 1000..1000000"},
       {R"({"cpu": {"period": 2000000}})", "outside 1000..1000000"},
+      {R"({"cpu": {"realtimeRuntime": -2}})",
+       "linux.resources.cpu.realtimeRuntime: -2 is negative"},
+      {R"({"cpu": {"realtimeRuntime": 2000, "realtimePeriod": 1000}})",
+       "realtimeRuntime: 2000 is longer than linux.resources.cpu.realtimePeriod 1000"},
       {R"({"cpu": {"cpus": "0-"}})", "linux.resources.cpu.cpus: `0-` is not a list"},
       {R"({"cpu": {"cpus": "3-1"}})", "is not a list"},
       {R"({"cpu": {"mems": "a"}})", "linux.resources.cpu.mems"},
