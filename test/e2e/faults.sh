@@ -16,7 +16,8 @@ room_again() {
   mount -o remount,rw "$REAPER_RUNTIME_ROOT" 2>/dev/null || true
   rm -rf "$REAPER_RUNTIME_ROOT/fill"
 }
-trap 'rc=$?; room_again; (exit $rc); e2e_cleanup' EXIT
+# (set +e: under errexit, `(exit $rc)` would end the trap before the cleanup.)
+trap 'rc=$?; set +e; room_again; (exit $rc); e2e_cleanup' EXIT
 start_containerd
 events_start
 

@@ -30,7 +30,8 @@ end_ours() {
   ps -eo pid=,args= | awk -v r="$ROOT" '$2 == "reaper-monitor" && $4 == r {print $1}' |
     while read -r p; do kill -KILL "$p" 2>/dev/null || true; done
 }
-trap 'rc=$?; end_ours; (exit $rc); cleanup' EXIT
+# (set +e: under errexit, `(exit $rc)` would end the trap before cleanup.)
+trap 'rc=$?; set +e; end_ours; (exit $rc); cleanup' EXIT
 
 field() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$ROOT/$1/state.json"; }
 start_time() { awk '{print $22}' "/proc/$1/stat"; }  # comm of our decoys has no space

@@ -24,7 +24,8 @@ room_again() {
   mount -o remount,rw "$FS" 2>/dev/null || true
   rm -rf "$FS/fill"
 }
-trap 'rc=$?; room_again; (exit $rc); cleanup' EXIT
+# (set +e: under errexit, `(exit $rc)` would end the trap before cleanup.)
+trap 'rc=$?; set +e; room_again; (exit $rc); cleanup' EXIT
 
 null_stdio=(--stdin "" --stdout "" --stderr "")
 fill_space() {

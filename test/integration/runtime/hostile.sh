@@ -57,7 +57,8 @@ restore_v() {
   [ -L "$ROOT/v/exit.json" ] && rm -f "$ROOT/v/exit.json"
   return 0
 }
-trap 'rc=$?; restore_v; rm -f "$ROOT/evil" "$ROOT/etc-link" "$ROOT/keep/exec"; (exit $rc); cleanup' EXIT
+# (set +e: under errexit, `(exit $rc)` would end the trap before cleanup.)
+trap 'rc=$?; set +e; restore_v; rm -f "$ROOT/evil" "$ROOT/etc-link" "$ROOT/keep/exec"; (exit $rc); cleanup' EXIT
 
 mkdir -p "$WORK/decoy/exec/e1"
 echo keep >"$WORK/decoy/keep-me"
