@@ -8,6 +8,8 @@
 
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/fs.h"
 
@@ -54,4 +56,23 @@ TEST_CASE("mkdir_p: existing, missing parents, a file in the way") {
   REQUIRE_FALSE(st.ok());
   CHECK(std::string(st.error().what()).find(t.path + "/f") != std::string::npos);
   CHECK_FALSE(fs::mkdir_p("", 0700).ok());
+}
+
+TEST_CASE("path_components and normalize_absolute") {
+  using V = std::vector<std::string_view>;
+  CHECK(fs::path_components("//a/./b/") == V{"a", ".", "b"});
+  CHECK(fs::path_components("") == V{});
+  CHECK(fs::path_components("rel/x") == V{"rel", "x"});
+
+  CHECK(*fs::normalize_absolute("/") == "/");
+  CHECK(*fs::normalize_absolute("///") == "/");
+  CHECK(*fs::normalize_absolute("/a//b/") == "/a/b");
+  auto rel = fs::normalize_absolute("a/b", "source");
+  REQUIRE_FALSE(rel.ok());
+  CHECK(std::string(rel.error().what()) == "source `a/b` is not an absolute path");
+  auto dots = fs::normalize_absolute("/a/../etc");
+  REQUIRE_FALSE(dots.ok());
+  CHECK(std::string(dots.error().what()) == "`/a/../etc`: `.` and `..` are not allowed");
+  CHECK_FALSE(fs::normalize_absolute("/a/./b").ok());
+  CHECK_FALSE(fs::normalize_absolute("").ok());
 }
