@@ -142,6 +142,11 @@ Status apply_ids(const oci::Process& p) {
 }  // namespace
 
 Status apply_identity(const oci::Process& p) {
+  // A working directory that does not exist is created (0755, by root, in
+  // the overlay view), as runc does: images set a WORKDIR the node lacks.
+  struct stat cwd {};
+  if (::stat(p.cwd.c_str(), &cwd) < 0 && errno == ENOENT)
+    REAPER_TRY_CTX(fs::mkdir_p(p.cwd, 0755), "create the working directory");
   REAPER_TRY(apply_rlimits(p));
   REAPER_TRY(apply_oom_score_adj(p));
   if (p.capabilities) {

@@ -15,7 +15,8 @@ namespace reaper::process {
 //  3. setgroups (additionalGids, or none) -> setgid -> setuid, keeping
 //     capabilities across the uid change only when the spec names some;
 //  4. permitted/effective/inheritable, then ambient capabilities;
-//  5. no_new_privs, umask, cwd (checked as the new user).
+//  5. no_new_privs, umask, cwd (checked as the new user; created first, as
+//     root, when it does not exist, as runc does).
 // Without `capabilities` in the spec the kernel's rules apply: root keeps
 // its set, any other uid ends with empty permitted and effective sets.
 Status apply_identity(const oci::Process& p);
