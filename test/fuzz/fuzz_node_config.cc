@@ -41,7 +41,8 @@ void check_config(const reaper::NodeConfig& c) {
       check(std::count(list->begin(), list->end(), p) == 1);
     }
   }
-  for (const auto& a : c.annotations_allowlist) check(a == "dns-mode" || a == "overlay-name");
+  for (const auto& a : c.annotations_allowlist)
+    check(a == "dns-mode" || a == "overlay-name" || a == "network");
   (void)c.annotation_allowed("dns-mode");
 }
 
