@@ -4,8 +4,8 @@
 #  1. With no space left, then with no inode left either, `create` fails
 #     naming what, where and why (No space left on device) and leaves
 #     nothing: no container directory, no monitor, no mount, no new group.
-#     A create that fails later, once in the overlay view (its cwd is
-#     missing), leaves no volume mounted in the view either.
+#     A create that fails later, once in the overlay view (its cwd lies
+#     below a file), leaves no volume mounted in the view either.
 #  2. A workload that exits after the filesystem filled up: its exit is
 #     still recorded (exit.json's room is reserved at create) and `run`
 #     exits with its status.
@@ -88,7 +88,7 @@ room_again
 
 # Failing after the view was entered and the pod's volume mounted there.
 mkdir -p "$WORK/volsrc"
-CWD=/nonexistent-cwd EXTRA_CONFIG=', "mounts": [{"destination": "/mnt/reaper-full-fs-vol", "type": "bind", "source": "'"$WORK/volsrc"'", "options": ["rbind"]}]' \
+CWD=/etc/passwd/not-a-dir EXTRA_CONFIG=', "mounts": [{"destination": "/mnt/reaper-full-fs-vol", "type": "bind", "source": "'"$WORK/volsrc"'", "options": ["rbind"]}]' \
   make_bundle "$WORK/badcwd" /bin/true
 in_view() { nsenter --mount="$ROOT/ns/$NS" grep -q reaper-full-fs-vol /proc/self/mountinfo; }
 [ -e "$ROOT/ns/$NS" ] || fail "no persisted namespace at $ROOT/ns/$NS"
@@ -102,7 +102,7 @@ in_view || fail "the volume of a created container is not seen in the view"
 in_view && fail "the volume of a deleted container is still in the view"
 rc=0
 "$RT" create --bundle "$WORK/badcwd" "${null_stdio[@]}" c7 >"$WORK/out" 2>&1 || rc=$?
-[ "$rc" -ne 0 ] && grep -qF "chdir to \`/nonexistent-cwd\`" "$WORK/out" || fail "create with a missing cwd: $rc $(cat "$WORK/out")"
+[ "$rc" -ne 0 ] && grep -qF "chdir to \`/etc/passwd/not-a-dir\`" "$WORK/out" || fail "create with an unusable cwd: $rc $(cat "$WORK/out")"
 [ ! -e "$ROOT/c7" ] || fail "a failed create left $ROOT/c7"
 in_view && fail "a failed create left its volume mounted in the group's view"
 
