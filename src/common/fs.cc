@@ -108,16 +108,20 @@ Status mkdir_p(const std::string& path, mode_t mode) {
   return {};
 }
 
-std::vector<std::string_view> path_components(std::string_view path) {
+std::vector<std::string_view> split_nonempty(std::string_view text, char sep) {
   std::vector<std::string_view> out;
   size_t pos = 0;
-  while (pos < path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string_view::npos) next = path.size();
-    if (next > pos) out.push_back(path.substr(pos, next - pos));
+  while (pos < text.size()) {
+    size_t next = text.find(sep, pos);
+    if (next == std::string_view::npos) next = text.size();
+    if (next > pos) out.push_back(text.substr(pos, next - pos));
     pos = next + 1;
   }
   return out;
+}
+
+std::vector<std::string_view> path_components(std::string_view path) {
+  return split_nonempty(path, '/');
 }
 
 Result<std::string> normalize_absolute(std::string_view path, std::string_view what) {

@@ -35,6 +35,8 @@ Status write_all(int fd, std::string_view data);
 // Creates a directory and its parents (mode for the ones it creates).
 Status mkdir_p(const std::string& path, mode_t mode = 0700);
 
+// The non-empty fields of `text` between `sep`s: ("a  b ", ' ') -> {"a", "b"}.
+std::vector<std::string_view> split_nonempty(std::string_view text, char sep);
 // The non-empty components of a path: "//a/./b/" -> {"a", ".", "b"}.
 std::vector<std::string_view> path_components(std::string_view path);
 // An absolute path without `.` or `..` components, duplicate and trailing

@@ -70,18 +70,6 @@ Result<MountInfo> mount_info_at(int dirfd, const char* path, int flags) {
   return mi;
 }
 
-std::vector<std::string> components(const std::string& path) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string::npos) next = path.size();
-    if (next > pos) out.push_back(path.substr(pos, next - pos));
-    pos = next + 1;
-  }
-  return out;
-}
-
 // Opens one component below `dirfd`, following an ordinary symlink there
 // (against the process root, which is the view once joined) but never a
 // /proc magic link. Kernels before 5.6 lack openat2: plain openat then.
@@ -98,9 +86,9 @@ Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
   if (path.empty() || path.front() != '/') return make_error("`{}` is not an absolute path", path);
   UniqueFd cur(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!cur) return sys_error("open `/`");
-  auto parts = components(path);
+  auto parts = fs::path_components(path);
   for (size_t i = 0; i < parts.size(); ++i) {
-    const auto& name = parts[i];
+    std::string name(parts[i]);
     if (name == "." || name == "..") return make_error("`{}`: `.` and `..` are not allowed", path);
     bool last = i + 1 == parts.size();
     int fd = open_component(cur.get(), name);

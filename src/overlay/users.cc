@@ -67,18 +67,6 @@ bool parse_num(std::string_view s, T& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-std::vector<std::string_view> split_spaces(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t pos = 0;
-  while (pos < line.size()) {
-    size_t next = line.find(' ', pos);
-    if (next == std::string_view::npos) next = line.size();
-    if (next > pos) out.push_back(line.substr(pos, next - pos));
-    pos = next + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<FileLock> FileLock::acquire(const std::string& path) {
@@ -121,7 +109,7 @@ Result<std::vector<UserEntry>> parse_users(std::string_view text, std::string_vi
       continue;
     }
     if (line.empty()) continue;
-    auto f = split_spaces(line);
+    auto f = fs::split_nonempty(line, ' ');
     UserEntry u;
     if (f.size() < 4 || !parse_num(f[1], u.pid) || !parse_num(f[2], u.start_time) ||
         !parse_num(f[3], u.ns_inode))

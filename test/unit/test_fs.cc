@@ -63,6 +63,7 @@ TEST_CASE("path_components and normalize_absolute") {
   CHECK(fs::path_components("//a/./b/") == V{"a", ".", "b"});
   CHECK(fs::path_components("") == V{});
   CHECK(fs::path_components("rel/x") == V{"rel", "x"});
+  CHECK(fs::split_nonempty(" a  b ", ' ') == V{"a", "b"});
 
   CHECK(*fs::normalize_absolute("/") == "/");
   CHECK(*fs::normalize_absolute("///") == "/");
