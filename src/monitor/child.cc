@@ -44,6 +44,7 @@ void reset_signals() {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// `start_fd` < 0: released at once.
 [[noreturn]] void child_main(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg,
                              int netns, int report_fd, int start_fd, pid_t monitor) {
   // First, while still root and single-threaded (see Cgroup::join_self).
@@ -65,13 +66,15 @@ void reset_signals() {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (::getppid() != monitor) ::_exit(1);
   if (fs::write_all(report_fd, "R").ok() == false) ::_exit(1);
-  char go = 0;
-  ssize_t n = 0;
-  do {
-    n = ::read(start_fd, &go, 1);  // blocks until start (or the monitor goes away)
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) ::_exit(1);
-  ::close(start_fd);
+  if (start_fd >= 0) {
+    char go = 0;
+    ssize_t n = 0;
+    do {
+      n = ::read(start_fd, &go, 1);  // blocks until start (or the monitor goes away)
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) ::_exit(1);
+    ::close(start_fd);
+  }
   // Nothing but 0-2 and the report pipe (close-on-exec) survives the exec.
   sys::close_range(3, ~0U, sys::close_range_cloexec);
   auto failure = process::exec_process(p);
@@ -88,18 +91,36 @@ Result<std::string> read_some(int fd) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
+// The child's `E<code> <message>` as an error (the message names the errno).
+Error report_error(std::string_view msg) {
+  auto space = msg.find(' ');
+  return make_error("{}", space == std::string_view::npos ? msg : msg.substr(space + 1));
+}
+
+// A child that failed (or died) before it was ready: reaped, and why.
+Error setup_failed(pid_t pid, const Result<std::string>& got) {
+  ::waitpid(pid, nullptr, 0);  // it has exited or is about to: reap it
+  if (!got.ok()) return got.error();
+  if (got->starts_with("E")) return report_error(*got);
+  return make_error("the workload process exited during setup");
+}
+
 }  // namespace
 
-Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg,
-                          int netns) {
+Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg, int netns,
+                          Release release) {
   int report[2];
-  int start[2];
   if (::pipe2(report, O_CLOEXEC) < 0) return sys_error("pipe");
   UniqueFd report_r(report[0]);
   UniqueFd report_w(report[1]);
-  if (::pipe2(start, O_CLOEXEC) < 0) return sys_error("pipe");
-  UniqueFd start_r(start[0]);
-  UniqueFd start_w(start[1]);
+  UniqueFd start_r;
+  UniqueFd start_w;
+  if (release == Release::on_start) {
+    int start[2];
+    if (::pipe2(start, O_CLOEXEC) < 0) return sys_error("pipe");
+    start_r.reset(start[0]);
+    start_w.reset(start[1]);
+  }
 
   pid_t monitor = ::getpid();
   pid_t pid = ::fork();
@@ -107,23 +128,37 @@ Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgr
   if (pid == 0) {
     report_r.reset();
     start_w.reset();
-    child_main(p, stdio, cg, netns, report_w.get(), start_r.get(), monitor);
+    child_main(p, stdio, cg, netns, report_w.get(), start_r ? start_r.get() : -1, monitor);
   }
   report_w.reset();
   start_r.reset();
+  if (release == Release::at_once) return Child{pid, std::move(report_r), {}};
 
   // Wait for "R" (ready) or a failure message; EOF without either means
   // the child died.
   auto got = read_some(report_r.get());
   if (got.ok() && *got == "R") return Child{pid, std::move(report_r), std::move(start_w)};
-  ::waitpid(pid, nullptr, 0);  // it has exited or is about to: reap it
-  if (!got.ok()) return std::move(got).error();
-  const std::string& msg = *got;
-  if (msg.starts_with("E")) {
-    auto space = msg.find(' ');
-    return make_error("{}", space == std::string::npos ? msg : msg.substr(space + 1));
+  return setup_failed(pid, got);
+}
+
+Result<std::optional<Error>> await_exec(Child& child) {
+  std::string all;
+  for (;;) {  // to EOF: the exec closes the pipe, a failure writes and exits
+    auto got = read_some(child.report.get());
+    if (!got.ok() || got->empty()) {
+      if (!got.ok() || !all.starts_with("R")) {
+        Error e = setup_failed(child.pid, got.ok() ? Result<std::string>(all) : got);
+        child.pid = 0;
+        return e;
+      }
+      break;
+    }
+    all += *got;
   }
-  return make_error("the workload process exited during setup");
+  child.report.reset();
+  std::string_view rest = std::string_view(all).substr(1);
+  if (rest.empty()) return std::optional<Error>();
+  return std::optional<Error>(report_error(rest));
 }
 
 }  // namespace reaper::monitor

@@ -51,6 +51,9 @@ class Monitor {
   // reported, so that a failed create leaves nothing behind when it returns.
   void abandon();
   void report(std::string_view line);
+  // --start: releases the workload now and waits for its exec. An error:
+  // its set-up failed (as setup() would); else the exec's failure, if any.
+  Result<std::optional<Error>> start_at_once();
   [[nodiscard]] pid_t pid() const { return child_.pid; }
   // The monitor exits with its workload's status (0-255): its parent gets
   // the exit from it even when exit.json could not be written.
@@ -214,8 +217,9 @@ Status Monitor::setup() {
   stdio_ = REAPER_TRY(setup_stdio(o_, *process_));
   REAPER_TRY(detach_own_stdio());
   REAPER_TRY(enter_overlay());
-  child_ =
-      REAPER_TRY_CTX(spawn_child(*process_, stdio_, cgroup_, netns_.get()), "start the workload");
+  child_ = REAPER_TRY_CTX(spawn_child(*process_, stdio_, cgroup_, netns_.get(),
+                                      o_.start ? Release::at_once : Release::on_start),
+                          "start the workload");
   // The workload has its copies; the monitor keeps only its holds.
   netns_.reset();
   stdio_.in.reset();
@@ -237,6 +241,14 @@ Status Monitor::setup() {
     }
   }
   return {};
+}
+
+Result<std::optional<Error>> Monitor::start_at_once() {
+  REAPER_TRY(fs::write_file_atomic_at(dir_.get(), "started", ""));
+  started_ = true;
+  auto failed = REAPER_TRY_CTX(await_exec(child_), "start the workload");
+  if (failed) exit_.reason = "exec-failed";
+  return failed;
 }
 
 void Monitor::report(std::string_view line) {
@@ -540,13 +552,25 @@ int run(Args args) {
     fmt::print(stderr, "reaper-monitor: {}\n", opts.error().what());
     return 2;
   }
+  const bool start = opts->start;
   Monitor m(std::move(*opts), environ);
   if (auto st = m.setup(); !st) {
     m.abandon();
     m.report(err_reply(st.error()));
     return 1;
   }
-  m.report(ok_reply(std::to_string(m.pid())));
+  if (start) {
+    auto failed = m.start_at_once();
+    if (!failed) {
+      m.abandon();
+      m.report(err_reply(failed.error()));
+      return 1;
+    }
+    m.report(fmt::format("{}\n{}", ok_reply(std::to_string(m.pid())),
+                         *failed ? err_reply(**failed) : ok_reply()));
+  } else {
+    m.report(ok_reply(std::to_string(m.pid())));
+  }
   m.loop();
   return m.exit_status();
 }

@@ -9,6 +9,10 @@ Result<Options> parse_options(Args args) {
   Options o;
   for (size_t i = 1; i < args.size(); ++i) {
     std::string_view flag = args[i];
+    if (flag == "--start") {  // the only option without a value
+      o.start = true;
+      continue;
+    }
     if (i + 1 >= args.size()) return make_error("option `{}` needs a value", flag);
     std::string value = args[++i];
     if (flag == "--root")

@@ -4,12 +4,15 @@
 //
 //   reaper-monitor --root R --id ID [--exec-id E] --bundle B --sync-fd N
 //                  [--stdin P] [--stdout P] [--stderr P] [--console-socket S]
-//                  [--overlay-group G] [--netns PATH]
+//                  [--overlay-group G] [--netns PATH] [--start]
 //
 // Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
 // 0-2. The process spec is <bundle>/config.json for the init process and
 // <root>/<id>/exec/<exec-id>/process.json for an exec. With --netns the
-// workload joins that network namespace (the pod's, src/network/).
+// workload joins that network namespace (the pod's, src/network/). With
+// --start the workload is released as soon as it is ready, without waiting
+// for a `start` request, and the report on the sync fd has a second line,
+// the exec's result (`ok` or `err ...`): create and start in one step.
 
 #include <string>
 
@@ -25,7 +28,8 @@ struct Options {
   std::string stdin_path, stdout_path, stderr_path;
   std::string console_socket;
   std::string overlay_group;
-  std::string netns;  // empty: the host's network
+  std::string netns;   // empty: the host's network
+  bool start = false;  // --start
 };
 
 Result<Options> parse_options(Args args);

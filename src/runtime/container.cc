@@ -164,7 +164,11 @@ Result<Context> make_context(const char* const* envp, const std::string& root_ov
   return Context{std::move(config), std::move(store), envp};
 }
 
-Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
+namespace {
+
+// create(), and with `start` create_started(): the monitor then releases
+// the workload at once.
+Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, bool start) {
   REAPER_TRY(state::validate_id(req.id));
   // Validate everything that can be checked before the state dir exists.
   char resolved[PATH_MAX];
@@ -172,8 +176,16 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
     return sys_error("bundle `{}`", req.bundle);
   std::string bundle = resolved;
   auto spec = REAPER_TRY(oci::load_spec(bundle));
-  if (is_sandbox(spec.annotations))
-    return create_sandbox(ctx, req.id, bundle, spec.annotations, network::spec_netns_path(spec));
+  if (is_sandbox(spec.annotations)) {
+    Launched out;
+    out.workload = REAPER_TRY(
+        create_sandbox(ctx, req.id, bundle, spec.annotations, network::spec_netns_path(spec)));
+    if (start) {
+      auto dir = REAPER_TRY(ctx.store.open_dir(req.id));
+      out.exec = fs::write_file_atomic_at(dir.get(), "started", "");
+    }
+    return out;
+  }
   if (!spec.process) return make_error("{}/config.json: process: missing", bundle);
   if (spec.process->terminal && req.stdio.inherit && req.stdio.console_socket.empty() &&
       !req.stdio.relay_terminal)
@@ -189,7 +201,8 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
     (void)ctx.store.remove_dir(req.id);
     return std::move(rootfs).error().wrap(fmt::format("create `{}`", req.id));
   }
-  MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle}, ctx.envp};
+  MonitorLaunch launch{
+      {"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle}, ctx.envp, start};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -210,11 +223,12 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
     return std::move(launched).error().wrap(fmt::format("create `{}`", req.id));
   }
   rootfs->release();  // mounted until remove()
-  return launched->workload;
+  return launched;
 }
 
-Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::string& exec_id,
-                          const std::string& process_json, const StdioSpec& stdio) {
+// create_exec(), and with `start` create_exec_started().
+Result<Launched> launch_exec(const Context& ctx, const std::string& id, const std::string& exec_id,
+                             const std::string& process_json, const StdioSpec& stdio, bool start) {
   REAPER_TRY(state::validate_id(exec_id, "exec id"));
   auto process = REAPER_TRY(oci::parse_process(process_json, "exec process"));
   auto container = REAPER_TRY(get_state(ctx, id));
@@ -245,7 +259,8 @@ Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::
   }
   MonitorLaunch launch{{"--root", ctx.store.root(), "--id", id, "--exec-id", exec_id, "--bundle",
                         container.record.bundle},
-                       ctx.envp};
+                       ctx.envp,
+                       start};
   if (!container.record.overlay_group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(container.record.overlay_group);
@@ -261,7 +276,32 @@ Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::
     cleanup();
     return std::move(launched).error().wrap(fmt::format("exec `{}` in `{}`", exec_id, id));
   }
-  return launched->workload;
+  return launched;
+}
+
+Started started_from(Launched&& l) {
+  return Started{l.workload, std::move(l.monitor_fd), std::move(l.exec)};
+}
+
+}  // namespace
+
+Result<pid_t> create(const Context& ctx, const CreateRequest& req) {
+  return REAPER_TRY(launch_container(ctx, req, false)).workload;
+}
+
+Result<Started> create_started(const Context& ctx, const CreateRequest& req) {
+  return started_from(REAPER_TRY(launch_container(ctx, req, true)));
+}
+
+Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::string& exec_id,
+                          const std::string& process_json, const StdioSpec& stdio) {
+  return REAPER_TRY(launch_exec(ctx, id, exec_id, process_json, stdio, false)).workload;
+}
+
+Result<Started> create_exec_started(const Context& ctx, const std::string& id,
+                                    const std::string& exec_id, const std::string& process_json,
+                                    const StdioSpec& stdio) {
+  return started_from(REAPER_TRY(launch_exec(ctx, id, exec_id, process_json, stdio, true)));
 }
 
 Status start(const Context& ctx, const std::string& id, const std::string& exec_id) {

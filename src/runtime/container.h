@@ -83,6 +83,20 @@ Result<pid_t> create(const Context& ctx, const CreateRequest& req);
 // Creates an exec process from OCI Process JSON (the container must be running).
 Result<pid_t> create_exec(const Context& ctx, const std::string& id, const std::string& exec_id,
                           const std::string& process_json, const StdioSpec& stdio);
+// create() or create_exec() and start() in one step, for the CLI's `run` and
+// `exec`: the monitor releases the workload as soon as it is ready, which
+// saves start()'s round trip through the monitor's socket. An error: as
+// create()'s, nothing is left. Otherwise `exec` holds start()'s result (a
+// failed exec leaves a stopped process with its exit recorded, as start()).
+struct Started {
+  pid_t pid = 0;     // the workload
+  UniqueFd monitor;  // a pidfd on its monitor, the caller's child (invalid for a sandbox)
+  Status exec;
+};
+Result<Started> create_started(const Context& ctx, const CreateRequest& req);
+Result<Started> create_exec_started(const Context& ctx, const std::string& id,
+                                    const std::string& exec_id, const std::string& process_json,
+                                    const StdioSpec& stdio);
 // Releases the workload; returns once exec succeeded (or with exec's error).
 Status start(const Context& ctx, const std::string& id, const std::string& exec_id = {});
 Result<ProcessState> get_state(const Context& ctx, const std::string& id,

@@ -97,15 +97,15 @@ int cmd_exec(const Invocation& inv) {
   runtime::StdioSpec stdio;
   stdio.console_socket = flags->get("console-socket");
   stdio.relay_terminal = !flags->has("detach");
-  auto pid = runtime::create_exec(*ctx, id, exec_id, *json, stdio);
-  if (!pid) return fail(inv, pid.error());
+  auto started = runtime::create_exec_started(*ctx, id, exec_id, *json, stdio);
+  if (!started) return fail(inv, started.error());
   if (flags->has("pid-file")) {
-    if (auto st = write_pid_file(flags->get("pid-file"), *pid); !st) return fail(inv, st.error());
+    if (auto st = write_pid_file(flags->get("pid-file"), started->pid); !st)
+      return fail(inv, st.error());
   }
-  auto started = runtime::start(*ctx, id, exec_id);
-  if (flags->has("detach")) return started ? 0 : fail(inv, started.error());
-  auto exit = wait_foreground(*ctx, id, exec_id);
-  if (!started) fail(inv, started.error());
+  if (flags->has("detach")) return started->exec ? 0 : fail(inv, started->exec.error());
+  auto exit = wait_foreground(*ctx, id, exec_id, std::move(started->monitor));
+  if (!started->exec) fail(inv, started->exec.error());
   (void)runtime::remove_exec(*ctx, id, exec_id);
   if (!exit) return fail(inv, exit.error());
   return exit->status;

@@ -15,24 +15,24 @@ int cmd_run(const Invocation& inv) {
   if (!ctx) return fail(inv, ctx.error());
   auto req = create_request(*flags);
   req.stdio.relay_terminal = !flags->has("detach");
-  auto pid = runtime::create(*ctx, req);
-  if (!pid) return fail(inv, pid.error());
+  // Created and started in one step (as runc's run, the pid file follows).
+  auto started = runtime::create_started(*ctx, req);
+  if (!started) return fail(inv, started.error());
   if (flags->has("pid-file")) {
-    if (auto st = write_pid_file(flags->get("pid-file"), *pid); !st) {
+    if (auto st = write_pid_file(flags->get("pid-file"), started->pid); !st) {
       (void)runtime::remove(*ctx, req.id, true);
       return fail(inv, st.error());
     }
   }
-  auto started = runtime::start(*ctx, req.id);
   if (flags->has("detach")) {
-    if (!started) {
+    if (!started->exec) {
       (void)runtime::remove(*ctx, req.id, true);
-      return fail(inv, started.error());
+      return fail(inv, started->exec.error());
     }
     return 0;
   }
-  auto exit = wait_foreground(*ctx, req.id, {});
-  if (!started) fail(inv, started.error());  // e.g. exec failed: 127, reported
+  auto exit = wait_foreground(*ctx, req.id, {}, std::move(started->monitor));
+  if (!started->exec) fail(inv, started->exec.error());  // e.g. exec failed: 127, reported
   if (!flags->has("keep")) {
     if (auto st = runtime::remove(*ctx, req.id, true); !st) fail(inv, st.error());
   }

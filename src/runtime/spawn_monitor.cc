@@ -4,9 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/spawn.h"
+#include "common/syscalls.h"
 #include "monitor/control.h"
 
 namespace reaper::runtime {
@@ -15,19 +17,27 @@ namespace {
 
 constexpr int sync_fd = 3;
 
-// The monitor's report is one line. Read up to its newline, not to EOF: the
-// workload child (forked, not yet exec'd) still holds a copy of the pipe.
-Result<std::string> read_report(int fd) {
+// The monitor's report is one line, two with --start. Read up to their
+// newlines, not to EOF: the workload child (forked, not yet exec'd) still
+// holds a copy of the pipe. A monitor that failed reports one line and exits.
+Result<std::vector<std::string>> read_report(int fd, size_t lines) {
   std::string out;
   char buf[4096];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);  // blocks until the monitor reports or exits
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("read from monitor");
-    if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
-    if (auto nl = out.find('\n'); nl != std::string::npos) return out.substr(0, nl);
+    if (n == 0 || static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines) break;
   }
+  std::vector<std::string> got;
+  for (size_t at = 0; at < out.size();) {
+    size_t nl = out.find('\n', at);
+    if (nl == std::string::npos) nl = out.size();
+    got.push_back(out.substr(at, nl - at));
+    at = nl + 1;
+  }
+  return got;
 }
 
 }  // namespace
@@ -42,25 +52,36 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   argv.insert(argv.end(), launch.args.begin(), launch.args.end());
   argv.emplace_back("--sync-fd");
   argv.push_back(std::to_string(sync_fd));
+  if (launch.start) argv.emplace_back("--start");
   pid_t pid = REAPER_TRY_CTX(
       spawn(SpawnRequest{"/proc/self/exe", std::move(argv), launch.envp, {{wr.get(), sync_fd}}}),
       "reaper-monitor");
   wr.reset();
 
-  auto text = read_report(rd.get());
-  if (!text.ok() || text->empty()) {
+  auto lines = read_report(rd.get(), launch.start ? 2 : 1);
+  if (!lines.ok() || lines->empty() || (*lines)[0].empty()) {
     ::waitpid(pid, nullptr, 0);
-    if (!text.ok()) return std::move(text).error();
+    if (!lines.ok()) return std::move(lines).error();
     return make_error("reaper-monitor exited before reporting");
   }
-  auto reply = monitor::parse_reply(*text);
+  auto reply = monitor::parse_reply((*lines)[0]);
   if (!reply.ok()) {
     ::waitpid(pid, nullptr, 0);  // a monitor that failed exits right after reporting
     return std::move(reply).error();
   }
-  int workload = 0;
-  std::from_chars(reply->data(), reply->data() + reply->size(), workload);
-  return Launched{pid, workload};
+  Launched out;
+  out.monitor = pid;
+  std::from_chars(reply->data(), reply->data() + reply->size(), out.workload);
+  // Our unreaped child: the pid cannot have been reused.
+  out.monitor_fd = UniqueFd(sys::pidfd_open(pid));
+  if (launch.start) {
+    if (lines->size() < 2) {
+      out.exec = make_error("reaper-monitor exited before reporting the exec's result");
+    } else if (auto started = monitor::parse_reply((*lines)[1]); !started.ok()) {
+      out.exec = std::move(started).error();
+    }
+  }
+  return out;
 }
 
 }  // namespace reaper::runtime

@@ -3,6 +3,8 @@
 // `reaper-monitor` (a fresh, single-threaded process: no fork without exec
 // from a caller that may have threads), with a sync pipe on fd 3. Returns
 // the workload's pid once the monitor reported `ok <pid>`, or its error.
+// With `start` (monitor option --start) it also returns the exec's result,
+// the report's second line.
 
 #include <sys/types.h>
 
@@ -10,17 +12,21 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/fd.h"
 
 namespace reaper::runtime {
 
 struct MonitorLaunch {
   std::vector<std::string> args;  // after argv[0]
   const char* const* envp = nullptr;
+  bool start = false;  // release the workload at once (--start)
 };
 
 struct Launched {
   pid_t monitor = 0;
   pid_t workload = 0;
+  UniqueFd monitor_fd;  // a pidfd on the monitor (our child until we exit)
+  Status exec;          // with `start`: the exec's result
 };
 
 Result<Launched> launch_monitor(const MonitorLaunch& launch);

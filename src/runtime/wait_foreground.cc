@@ -5,20 +5,22 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "runtime/monitor_link.h"
+
 namespace reaper::cli {
 
 Result<state::ExitRecord> wait_foreground(const runtime::Context& ctx, const std::string& id,
-                                          const std::string& exec_id) {
+                                          const std::string& exec_id, UniqueFd monitor) {
+  if (!monitor) monitor = REAPER_TRY(runtime::monitor_pidfd(ctx, id, exec_id));
   sigset_t set;
   sigemptyset(&set);
   for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&set, s);
   sigset_t old;
   ::sigprocmask(SIG_BLOCK, &set, &old);
   UniqueFd sfd(::signalfd(-1, &set, SFD_CLOEXEC));
-  auto pidfd = runtime::monitor_pidfd(ctx, id, exec_id);
-  if (sfd && pidfd.ok() && pidfd->valid()) {
+  if (sfd && monitor) {
     for (;;) {
-      pollfd fds[2] = {{pidfd->get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+      pollfd fds[2] = {{monitor.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
         break;
@@ -30,7 +32,10 @@ Result<state::ExitRecord> wait_foreground(const runtime::Context& ctx, const std
     }
   }
   ::sigprocmask(SIG_SETMASK, &old, nullptr);
-  return runtime::wait(ctx, id, exec_id);
+  if (!monitor) return runtime::exit_after_monitor(ctx, id, exec_id, std::nullopt);
+  if (!sfd) REAPER_TRY(runtime::wait_pidfd(monitor.get()));
+  // The CLI's run and exec are the monitor's parent: reaped here.
+  return runtime::exit_after_monitor(ctx, id, exec_id, runtime::reap_monitor(monitor.get()));
 }
 
 }  // namespace reaper::cli

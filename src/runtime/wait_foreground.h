@@ -3,7 +3,8 @@
 // the process's monitor exits, forwarding SIGINT, SIGTERM, SIGHUP and
 // SIGQUIT to the workload meanwhile (the monitor is in its own session, so
 // the terminal's signals reach only us). Waits on a signalfd and the
-// monitor's pidfd; returns the exit record.
+// monitor's pidfd; returns the exit record. `monitor`: a pidfd on it the
+// caller already holds (create_started()); else it is looked up and checked.
 
 #include <string>
 
@@ -12,6 +13,6 @@
 namespace reaper::cli {
 
 Result<state::ExitRecord> wait_foreground(const runtime::Context& ctx, const std::string& id,
-                                          const std::string& exec_id);
+                                          const std::string& exec_id, UniqueFd monitor = {});
 
 }  // namespace reaper::cli

@@ -26,6 +26,16 @@ make_bundle "$WORK/m" /no/such/program
 rc=0; "$RT" run --bundle "$WORK/m" c5 >"$WORK/out" 2>&1 || rc=$?
 expect_eq "$rc" 127 "missing program exit code"
 grep -q "exec \`/no/such/program\`: No such file or directory" "$WORK/out" || fail "missing program message: $(cat "$WORK/out")"
-left=$(ls "$REAPER_RUNTIME_ROOT" 2>/dev/null | grep -v '^overlay$\|^ns$' || true)
+# run creates and starts in one step: a workload that fails during its
+# set-up (a cwd below a file) is a create error there too, for the
+# foreground and the detached run alike.
+CWD=/etc/hostname/below make_bundle "$WORK/cwd" /bin/true
+for mode in "" --detach; do
+  rc=0; "$RT" run $mode --bundle "$WORK/cwd" c6 >"$WORK/out" 2>&1 || rc=$?
+  expect_eq "$rc" 1 "run $mode: set-up failure exit code"
+  grep -q "/etc/hostname/below" "$WORK/out" || fail "run $mode: set-up failure message: $(cat "$WORK/out")"
+done
+left=$(ls "$REAPER_RUNTIME_ROOT" 2>/dev/null | grep -v '^overlay$\|^ns$\|^image$' || true)
 [ -z "$left" ] || fail "state left behind: $left"
+pgrep -f "reaper-monitor --root $REAPER_RUNTIME_ROOT " >/dev/null && fail "a monitor was left running"
 pass
