@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/json.h"
 #include "personalities.h"
 #include "version.h"
 
@@ -63,6 +64,7 @@ int run(const Personality& p, reaper::Args args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  reaper::use_portable_json_parser();
   reaper::Args args(argv, static_cast<size_t>(argc));
   std::string_view self = args.empty() ? "reaper" : base_name(args[0]);
 

@@ -4,8 +4,14 @@
 #include <iterator>
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 namespace reaper {
+
+void use_portable_json_parser() {
+  if (const auto* impl = simdjson::get_available_implementations()["fallback"])
+    simdjson::get_active_implementation() = impl;
+}
 
 namespace {
 

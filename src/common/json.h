@@ -19,6 +19,15 @@
 
 namespace reaper {
 
+// Makes simdjson parse with its portable implementation in this process,
+// without picking one by the CPU's features: called first thing in main().
+// reaper reads small documents (config.json, its records: bytes to tens of
+// KiB) that any implementation parses in microseconds, while the detection
+// costs a CPUID per feature, and a CPUID traps to the hypervisor in a VM
+// (5.5 us each on the benchmark machine: docs/performance.md). The build
+// compiles only that implementation (subprojects/simdjson/meson.build).
+void use_portable_json_parser();
+
 // `s` as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);
 // Appends json_quote(s) to `out`.
