@@ -180,7 +180,6 @@ Status release_impl(const NodeConfig& cfg, const std::string& group,
   auto users_dir = REAPER_TRY(fs::open_dir(p.users_dir));
   auto users = REAPER_TRY(read_users(users_dir.get(), group));
   pid_t self = ::getpid();
-  uint64_t here = REAPER_TRY(own_namespace_inode());
 
   std::vector<UserEntry> kept;
   std::vector<UserEntry> gone;
@@ -188,6 +187,10 @@ Status release_impl(const NodeConfig& cfg, const std::string& group,
     bool mine = u.container_id == container_id && (u.pid == self || !u.alive());
     (mine ? gone : kept).push_back(std::move(u));
   }
+  // Already released (the monitor did, `delete` comes after it): nothing
+  // to unmount, and the record stays as it is.
+  if (gone.empty()) return {};
+  uint64_t here = REAPER_TRY(own_namespace_inode());
 
   Status result;
   UniqueFd nsfd;
