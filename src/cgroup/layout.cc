@@ -148,8 +148,8 @@ Result<Layout> parse_layout(std::string_view mountinfo, std::string_view self_cg
 }
 
 Result<Layout> detect_layout() {
-  std::string mountinfo = REAPER_TRY(fs::read_file("/proc/self/mountinfo"));
-  std::string self = REAPER_TRY(fs::read_file("/proc/self/cgroup"));
+  std::string mountinfo = REAPER_TRY(fs::read_kernel_file("/proc/self/mountinfo"));
+  std::string self = REAPER_TRY(fs::read_kernel_file("/proc/self/cgroup"));
   return parse_layout(mountinfo, self);
 }
 

@@ -23,7 +23,7 @@ struct ProcUsage {
 
 // utime, stime, cutime, cstime: fields 14-17 of /proc/<pid>/stat.
 void read_times(pid_t pid, ProcUsage& u) {
-  auto text = fs::read_file(fmt::format("/proc/{}/stat", pid), 4096);
+  auto text = fs::read_kernel_file(fmt::format("/proc/{}/stat", pid), 4096);
   if (!text.ok()) return;
   auto close = text->rfind(')');
   if (close == std::string::npos || close + 2 >= text->size()) return;
@@ -37,7 +37,7 @@ void read_times(pid_t pid, ProcUsage& u) {
 
 // "VmRSS:	  1234 kB" lines of /proc/<pid>/status.
 void read_status(pid_t pid, ProcUsage& u) {
-  auto text = fs::read_file(fmt::format("/proc/{}/status", pid), 16384);
+  auto text = fs::read_kernel_file(fmt::format("/proc/{}/status", pid), 16384);
   if (!text.ok()) return;
   for (std::string_view line : split(*text, '\n')) {
     auto colon = line.find(':');

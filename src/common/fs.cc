@@ -58,6 +58,12 @@ Result<std::string> read_file_at(int dirfd, const std::string& name, size_t max_
   return read_fd(fd.get(), name, max_size);
 }
 
+Result<std::string> read_kernel_file(const std::string& path, size_t max_size) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return sys_error("open `{}`", path);
+  return read_fd(fd.get(), path, max_size);
+}
+
 Status write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());

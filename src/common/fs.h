@@ -18,6 +18,11 @@ namespace reaper::fs {
 // with a message naming the path and what it is.
 Result<std::string> read_file(const std::string& path, size_t max_size = 16 << 20);
 Result<std::string> read_file_at(int dirfd, const std::string& name, size_t max_size = 16 << 20);
+// A file the kernel generates (procfs: /proc/<pid>/stat, cmdline,
+// mountinfo, /proc/self/cgroup), which is never a FIFO or a device: a plain
+// open and read, without read_file's O_PATH check and reopen through
+// /proc/self/fd (two lookups in procfs fewer per file).
+Result<std::string> read_kernel_file(const std::string& path, size_t max_size = 16 << 20);
 
 // `name` below `dirfd` as a path for messages (the directory's path comes
 // from /proc/self/fd); `name` itself for AT_FDCWD or an absolute name.

@@ -65,7 +65,7 @@ std::string check_executable(pid_t pid, bool& unreadable) {
 
 // Empty when the command line is a monitor's for `who`; otherwise why not.
 std::string check_command_line(pid_t pid, const Identity& who, bool& unreadable) {
-  auto text = fs::read_file(fmt::format("/proc/{}/cmdline", pid), 1 << 20);
+  auto text = fs::read_kernel_file(fmt::format("/proc/{}/cmdline", pid), 1 << 20);
   if (!text.ok()) {
     unreadable = true;
     return fmt::format("its command line cannot be read ({})", text.error().what());

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/fd.h"
+#include "common/fs.h"
 
 namespace reaper::proc {
 
@@ -19,21 +20,10 @@ bool parse_u64(std::string_view s, uint64_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-// A procfs `stat` file is never a FIFO or a device, so it is read with a
-// plain open + read, not through fs::read_file's O_PATH check and reopen:
-// three system calls fewer per process, and this runs for every process of
-// the node when the descendants are looked for.
+// Runs for every process of the node when the descendants are looked for:
+// a plain open and read (fs::read_kernel_file).
 Result<std::string> read_stat_text(pid_t pid) {
-  std::string path = fmt::format("/proc/{}/stat", pid);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return sys_error("open `{}`", path);
-  char buf[4096];  // one read: procfs produces the whole line at once
-  ssize_t n = 0;
-  do {
-    n = ::read(fd.get(), buf, sizeof buf);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("read `{}`", path);
-  return std::string(buf, static_cast<size_t>(n));
+  return fs::read_kernel_file(fmt::format("/proc/{}/stat", pid), 4096);
 }
 
 }  // namespace
