@@ -83,6 +83,7 @@ class Monitor {
   void finish();
   void kill_descendants();
   void kill_exec_processes();
+  void remove_state();
   void drain_terminal();
   void log(const Error& e);
 
@@ -95,10 +96,11 @@ class Monitor {
   oci::Spec spec_;
   std::optional<NodeConfig> config_;
   const char* const* envp_;
-  UniqueFd dir_;            // this process's state directory
-  UniqueFd container_dir_;  // <root>/<id> (the same as dir_ for the init process)
-  cgroup::Cgroup cgroup_;   // invalid when the workload gets none
-  UniqueFd netns_;          // the pod network the workload joins; invalid: the host's
+  std::optional<state::Store> store_;  // the state root (opened in the host's namespace)
+  UniqueFd dir_;                       // this process's state directory
+  UniqueFd container_dir_;             // <root>/<id> (the same as dir_ for the init process)
+  cgroup::Cgroup cgroup_;              // invalid when the workload gets none
+  UniqueFd netns_;                     // the pod network the workload joins; invalid: the host's
   UniqueFd epoll_;
   UniqueFd signals_;
   UniqueFd listener_;
@@ -109,13 +111,15 @@ class Monitor {
   bool started_ = false;
   bool in_overlay_ = false;  // entered the group's view (volumes mounted)
   bool exited_ = false;
+  bool exit_recorded_ = false;
+  bool logged_ = false;  // an error went to monitor.log
   state::ExitRecord exit_;
 };
 
 Status Monitor::open_dirs() {
-  auto store = REAPER_TRY(state::Store::open(o_.root));
-  container_dir_ = REAPER_TRY(store.open_dir(o_.id));
-  dir_ = REAPER_TRY(store.open_dir(o_.id));
+  store_ = REAPER_TRY(state::Store::open(o_.root));
+  container_dir_ = REAPER_TRY(store_->open_dir(o_.id));
+  dir_ = REAPER_TRY(store_->open_dir(o_.id));
   if (!o_.exec_id.empty()) {
     auto exec_dir = REAPER_TRY(fs::open_dir_at(container_dir_.get(), "exec"));
     dir_ = REAPER_TRY(fs::open_dir_at(exec_dir.get(), o_.exec_id));
@@ -269,6 +273,7 @@ void Monitor::remove(int fd) {
 }
 
 void Monitor::log(const Error& e) {
+  logged_ = true;
   UniqueFd fd(::openat(dir_.get(), "monitor.log",
                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd) (void)fs::write_all(fd.get(), fmt::format("reaper-monitor: {}\n", e.what()));
@@ -518,6 +523,26 @@ void Monitor::kill_exec_processes() {
   ::closedir(d);
 }
 
+// --remove: what `delete` does after a monitor has finished, done by the
+// monitor itself (no round of checks and locks from the CLI after the exit).
+// Not while exec processes keep state of their own: `delete` stops and
+// waits for their monitors first.
+void Monitor::remove_state() {
+  UniqueFd exec_dir(::openat(dir_.get(), "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (exec_dir) {
+    DIR* d = ::fdopendir(exec_dir.release());
+    if (d == nullptr) return;
+    bool empty = true;
+    while (dirent* e = ::readdir(d)) {
+      if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") empty = false;
+    }
+    ::closedir(d);
+    if (!empty) return;
+  }
+  if (auto st = overlay::remove_image_dir_at(store_->root_fd(), o_.id); !st) return log(st.error());
+  if (auto st = store_->remove_dir(o_.id); !st) log(st.error());
+}
+
 void Monitor::finish() {
   if (pending_start_ >= 0 && child_.report) on_exec_report();
   // The cgroup first (v1: frozen while killed, so a fork bomb cannot
@@ -531,7 +556,10 @@ void Monitor::finish() {
     if (auto st = end_cgroup(cgroup_, container_dir_.get()); !st) log(st.error());
   }
   drain_terminal();
-  if (auto st = write_exit_record(dir_.get(), state::to_json(exit_)); !st) log(st.error());
+  if (auto st = write_exit_record(dir_.get(), state::to_json(exit_)); !st)
+    log(st.error());
+  else
+    exit_recorded_ = true;
   for (auto& [fd, conn] : conns_) {
     std::string text = err_reply(errno_error(ESRCH, "process already finished"));
     ::send(fd, text.data(), text.size(), MSG_NOSIGNAL);
@@ -542,6 +570,9 @@ void Monitor::finish() {
   if (config_ && !o_.overlay_group.empty()) {
     if (auto st = overlay::release(*config_, o_.overlay_group, o_.id); !st) log(st.error());
   }
+  // Only when all went well: otherwise `delete` has something left to do,
+  // and monitor.log says what.
+  if (o_.remove && exit_recorded_ && !logged_) remove_state();
 }
 
 }  // namespace

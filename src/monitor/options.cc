@@ -9,8 +9,8 @@ Result<Options> parse_options(Args args) {
   Options o;
   for (size_t i = 1; i < args.size(); ++i) {
     std::string_view flag = args[i];
-    if (flag == "--start") {  // the only option without a value
-      o.start = true;
+    if (flag == "--start" || flag == "--remove") {  // the options without a value
+      (flag == "--start" ? o.start : o.remove) = true;
       continue;
     }
     if (i + 1 >= args.size()) return make_error("option `{}` needs a value", flag);
@@ -48,6 +48,7 @@ Result<Options> parse_options(Args args) {
   }
   if (o.root.empty() || o.id.empty() || o.bundle.empty() || o.sync_fd < 0)
     return make_error("--root, --id, --bundle and --sync-fd are required");
+  if (o.remove && !o.exec_id.empty()) return make_error("--remove is for an init process");
   return o;
 }
 

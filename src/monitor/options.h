@@ -4,7 +4,7 @@
 //
 //   reaper-monitor --root R --id ID [--exec-id E] --bundle B --sync-fd N
 //                  [--stdin P] [--stdout P] [--stderr P] [--console-socket S]
-//                  [--overlay-group G] [--netns PATH] [--start]
+//                  [--overlay-group G] [--netns PATH] [--start] [--remove]
 //
 // Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
 // 0-2. The process spec is <bundle>/config.json for the init process and
@@ -13,6 +13,10 @@
 // --start the workload is released as soon as it is ready, without waiting
 // for a `start` request, and the report on the sync fd has a second line,
 // the exec's result (`ok` or `err ...`): create and start in one step.
+// With --remove (an init process: `run` without --keep) the monitor deletes
+// the container's state once everything has ended and been released, as
+// `delete` would, unless exec processes have state of their own there; its
+// exit status (the workload's) is then all that is left of it.
 
 #include <string>
 
@@ -28,8 +32,9 @@ struct Options {
   std::string stdin_path, stdout_path, stderr_path;
   std::string console_socket;
   std::string overlay_group;
-  std::string netns;   // empty: the host's network
-  bool start = false;  // --start
+  std::string netns;    // empty: the host's network
+  bool start = false;   // --start
+  bool remove = false;  // --remove
 };
 
 Result<Options> parse_options(Args args);

@@ -108,10 +108,14 @@ Status prepare_image_base(const std::string& state_root) {
 Status remove_image_dir(const std::string& state_root, std::string_view id) {
   auto root = fs::open_dir(state_root);
   if (!root) return root.error().err() == ENOENT ? Status() : Status(std::move(root).error());
-  auto dir = fs::open_dir_at(root->get(), std::string(image_dir_name));
+  return remove_image_dir_at(root->get(), id);
+}
+
+Status remove_image_dir_at(int state_root_fd, std::string_view id) {
+  auto dir = fs::open_dir_at(state_root_fd, std::string(image_dir_name));
   if (!dir) return dir.error().err() == ENOENT ? Status() : Status(std::move(dir).error());
   if (::unlinkat(dir->get(), std::string(id).c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return sys_error("remove `{}`", image_path(state_root, id));
+    return sys_error("remove `{}`", fs::path_at(dir->get(), std::string(id)));
   return {};
 }
 

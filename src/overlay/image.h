@@ -62,5 +62,7 @@ Status prepare_image_base(const std::string& state_root);
 // had mounted there (the kernel drops the mounts of a removed directory in
 // every other namespace). Idempotent.
 Status remove_image_dir(const std::string& state_root, std::string_view id);
+// The same below the state root's directory fd (a monitor, inside the view).
+Status remove_image_dir_at(int state_root_fd, std::string_view id);
 
 }  // namespace reaper::overlay

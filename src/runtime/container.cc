@@ -201,8 +201,10 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
     (void)ctx.store.remove_dir(req.id);
     return std::move(rootfs).error().wrap(fmt::format("create `{}`", req.id));
   }
-  MonitorLaunch launch{
-      {"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle}, ctx.envp, start};
+  MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle},
+                       ctx.envp,
+                       start,
+                       start && req.remove_at_exit};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -362,7 +364,10 @@ std::optional<MonitorExit> reap_monitor(int pidfd) {
 Result<state::ExitRecord> exit_after_monitor(const Context& ctx, const std::string& id,
                                              const std::string& exec_id,
                                              std::optional<MonitorExit> monitor) {
-  auto st = REAPER_TRY(get_state(ctx, id, exec_id));
+  auto got = get_state(ctx, id, exec_id);
+  if (!got.ok() && got.error().err() == ENOENT && monitor && !monitor->killed)
+    return state::ExitRecord{monitor->code, state::now_ns(), "removed"};
+  auto st = REAPER_TRY(std::move(got));
   if (st.exit_recorded) return *st.exit;
   // exit.json could not be written (the monitor logged why, if it could):
   // the status the monitor exited with is the workload's.

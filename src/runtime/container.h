@@ -62,6 +62,9 @@ struct CreateRequest {
   // The shim's: CreateTaskRequest.rootfs, mounted onto the spec's root
   // before the monitor starts (runtime/rootfs.h); empty for the CLI.
   std::vector<RootfsMount> rootfs;
+  // create_started() only (`run` without --keep): the monitor deletes the
+  // container when it has ended (monitor option --remove).
+  bool remove_at_exit = false;
 };
 
 enum class ProcessStatus { created, running, stopped };
@@ -126,8 +129,9 @@ struct MonitorExit {
 std::optional<MonitorExit> reap_monitor(int pidfd);
 // The exit of a process whose monitor has ended: exit.json when it was
 // written; else the status the monitor exited with, when its parent reaped
-// it (reason "unrecorded", the time is now); else "monitor-lost" (255).
-// An error while the monitor still runs.
+// it (reason "unrecorded", the time is now; "removed" when the monitor
+// deleted the container, CreateRequest::remove_at_exit); else
+// "monitor-lost" (255). An error while the monitor still runs.
 Result<state::ExitRecord> exit_after_monitor(const Context& ctx, const std::string& id,
                                              const std::string& exec_id,
                                              std::optional<MonitorExit> monitor);

@@ -15,6 +15,9 @@ int cmd_run(const Invocation& inv) {
   if (!ctx) return fail(inv, ctx.error());
   auto req = create_request(*flags);
   req.stdio.relay_terminal = !flags->has("detach");
+  // Foreground without --keep: the monitor deletes the container itself
+  // when it has ended; remove() below only finishes what it could not.
+  req.remove_at_exit = !flags->has("detach") && !flags->has("keep");
   // Created and started in one step (as runc's run, the pid file follows).
   auto started = runtime::create_started(*ctx, req);
   if (!started) return fail(inv, started.error());
@@ -34,7 +37,8 @@ int cmd_run(const Invocation& inv) {
   auto exit = wait_foreground(*ctx, req.id, {}, std::move(started->monitor));
   if (!started->exec) fail(inv, started->exec.error());  // e.g. exec failed: 127, reported
   if (!flags->has("keep")) {
-    if (auto st = runtime::remove(*ctx, req.id, true); !st) fail(inv, st.error());
+    auto st = runtime::remove(*ctx, req.id, true);
+    if (!st && st.error().err() != ENOENT) fail(inv, st.error());
   }
   if (!exit) return fail(inv, exit.error());
   return exit->status;

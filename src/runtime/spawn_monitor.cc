@@ -53,6 +53,7 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   argv.emplace_back("--sync-fd");
   argv.push_back(std::to_string(sync_fd));
   if (launch.start) argv.emplace_back("--start");
+  if (launch.remove) argv.emplace_back("--remove");
   pid_t pid = REAPER_TRY_CTX(
       spawn(SpawnRequest{"/proc/self/exe", std::move(argv), launch.envp, {{wr.get(), sync_fd}}}),
       "reaper-monitor");

@@ -19,7 +19,8 @@ namespace reaper::runtime {
 struct MonitorLaunch {
   std::vector<std::string> args;  // after argv[0]
   const char* const* envp = nullptr;
-  bool start = false;  // release the workload at once (--start)
+  bool start = false;   // release the workload at once (--start)
+  bool remove = false;  // delete the state when all has ended (--remove)
 };
 
 struct Launched {
