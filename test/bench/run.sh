@@ -123,6 +123,8 @@ export REAPER_BIN
 # the same commit as REAPER_BIN (an old one may lack whole features).
 commit_of() { "$1" --version 2>/dev/null | sed -n 's/^commit: //p'; }
 musl=${REAPER_MUSL:-}
+# Absolute: measure 2 links the shim's name to it.
+[ -z "$musl" ] || musl=$(realpath "$musl")
 musl_rows=1
 if [ -z "$musl" ]; then
   for f in "$top/build-musl/src/reaper" "$top/build-ci/musl/src/reaper"; do
