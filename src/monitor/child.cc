@@ -142,20 +142,20 @@ Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgr
 }
 
 Result<std::optional<Error>> await_exec(Child& child) {
+  auto failed = [&](const Result<std::string>& got) {
+    Error e = setup_failed(child.pid, got);  // reaps it
+    child.pid = 0;
+    return e;
+  };
   std::string all;
   for (;;) {  // to EOF: the exec closes the pipe, a failure writes and exits
     auto got = read_some(child.report.get());
-    if (!got.ok() || got->empty()) {
-      if (!got.ok() || !all.starts_with("R")) {
-        Error e = setup_failed(child.pid, got.ok() ? Result<std::string>(all) : got);
-        child.pid = 0;
-        return e;
-      }
-      break;
-    }
+    if (!got.ok()) return failed(got);
+    if (got->empty()) break;
     all += *got;
   }
   child.report.reset();
+  if (!all.starts_with("R")) return failed(all);
   std::string_view rest = std::string_view(all).substr(1);
   if (rest.empty()) return std::optional<Error>();
   return std::optional<Error>(report_error(rest));

@@ -9,6 +9,8 @@
 
 #include "common/fs.h"
 #include "common/syscalls.h"
+#include "state/record.h"
+#include "state/store.h"
 
 namespace reaper::monitor {
 
@@ -93,6 +95,26 @@ Result<std::string> send_request(const Connection& c, std::string_view message) 
 Result<std::string> request(int dirfd, const Identity& who, std::string_view message) {
   auto c = REAPER_TRY(connect(dirfd, who));
   return send_request(c, message);
+}
+
+Status kill_exec_processes(int container_dir, const std::string& root, const std::string& id) {
+  auto ids = REAPER_TRY(state::exec_ids_at(container_dir));
+  if (ids.empty()) return {};
+  // One component at a time: O_NOFOLLOW covers only the last one.
+  auto exec_dir = REAPER_TRY(fs::open_dir_at(container_dir, "exec"));
+  for (const auto& exec_id : ids) {
+    auto sub = fs::open_dir_at(exec_dir.get(), exec_id);
+    if (!sub.ok()) continue;  // ended and removed meanwhile
+    Identity who{root, id, exec_id, 0, 0};
+    if (auto text = fs::read_file_at(sub->get(), "state.json"); text.ok()) {
+      if (auto rec = state::parse_process_record(*text, "state.json"); rec.ok()) {
+        who.pid = rec->monitor_pid;
+        who.start_time = rec->monitor_start;
+      }
+    }
+    (void)request(sub->get(), who, "kill 9 1");
+  }
+  return {};
 }
 
 Result<UniqueFd> listen_at(int dirfd) {

@@ -45,6 +45,11 @@ Result<Connection> connect(int dirfd, const Identity& who);
 Result<std::string> send_request(const Connection& c, std::string_view message);
 // connect + send_request.
 Result<std::string> request(int dirfd, const Identity& who, std::string_view message);
+// Asks the monitor of every exec process with state below `container_dir`
+// (<root>/<id>) to kill its process and everything it started; each is
+// checked first (identity.h, its record pinning the pid when it can be
+// read). Does not wait for them.
+Status kill_exec_processes(int container_dir, const std::string& root, const std::string& id);
 
 // Server side.
 Result<UniqueFd> listen_at(int dirfd);

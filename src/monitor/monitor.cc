@@ -1,6 +1,5 @@
 #include "monitor/monitor.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
@@ -68,6 +67,7 @@ class Monitor {
   Status enter_overlay();
   Status block_signals();
   Status write_state_record();
+  Status mark_started();  // the `started` record
 
   void on_signals();
   void on_accept();
@@ -82,7 +82,6 @@ class Monitor {
   void reap();
   void finish();
   void kill_descendants();
-  void kill_exec_processes();
   void remove_state();
   void drain_terminal();
   void log(const Error& e);
@@ -247,9 +246,14 @@ Status Monitor::setup() {
   return {};
 }
 
-Result<std::optional<Error>> Monitor::start_at_once() {
+Status Monitor::mark_started() {
   REAPER_TRY(fs::write_file_atomic_at(dir_.get(), "started", ""));
   started_ = true;
+  return {};
+}
+
+Result<std::optional<Error>> Monitor::start_at_once() {
+  REAPER_TRY(mark_started());
   auto failed = REAPER_TRY_CTX(await_exec(child_), "start the workload");
   if (failed) exit_.reason = "exec-failed";
   return failed;
@@ -382,9 +386,7 @@ std::string Monitor::handle(std::string_view request, int conn, bool& keep) {
 std::string Monitor::do_start(int conn, bool& keep) {
   if (started_) return err_reply(errno_error(EBUSY, "the process was already started"));
   if (exited_) return err_reply(errno_error(ESRCH, "the process has already exited"));
-  if (auto st = fs::write_file_atomic_at(dir_.get(), "started", ""); !st)
-    return err_reply(st.error());
-  started_ = true;
+  if (auto st = mark_started(); !st) return err_reply(st.error());
   char go = 'G';
   if (::write(child_.start.get(), &go, 1) != 1) return err_reply(sys_error("release workload"));
   child_.start.reset();
@@ -497,48 +499,13 @@ void Monitor::kill_descendants() {
   }
 }
 
-// When the init process ends, so does every exec process of the container.
-void Monitor::kill_exec_processes() {
-  if (!o_.exec_id.empty()) return;
-  UniqueFd exec_dir(::openat(dir_.get(), "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!exec_dir) return;
-  DIR* d = ::fdopendir(::dup(exec_dir.get()));
-  if (d == nullptr) return;
-  while (dirent* e = ::readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    UniqueFd sub(
-        ::openat(exec_dir.get(), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-    if (!sub) continue;
-    // Only that exec's monitor is asked (monitor/identity.h): its record
-    // pins the pid when it can be read, the check holds either way.
-    Identity who{o_.root, o_.id, e->d_name, 0, 0};
-    if (auto text = fs::read_file_at(sub.get(), "state.json"); text.ok()) {
-      if (auto rec = state::parse_process_record(*text, "state.json"); rec.ok()) {
-        who.pid = rec->monitor_pid;
-        who.start_time = rec->monitor_start;
-      }
-    }
-    (void)request(sub.get(), who, "kill 9 1");
-  }
-  ::closedir(d);
-}
-
 // --remove: what `delete` does after a monitor has finished, done by the
 // monitor itself (no round of checks and locks from the CLI after the exit).
 // Not while exec processes keep state of their own: `delete` stops and
 // waits for their monitors first.
 void Monitor::remove_state() {
-  UniqueFd exec_dir(::openat(dir_.get(), "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (exec_dir) {
-    DIR* d = ::fdopendir(exec_dir.release());
-    if (d == nullptr) return;
-    bool empty = true;
-    while (dirent* e = ::readdir(d)) {
-      if (std::string_view(e->d_name) != "." && std::string_view(e->d_name) != "..") empty = false;
-    }
-    ::closedir(d);
-    if (!empty) return;
-  }
+  auto ids = state::exec_ids_at(dir_.get());
+  if (!ids.ok() || !ids->empty()) return;
   if (auto st = overlay::remove_image_dir_at(store_->root_fd(), o_.id); !st) return log(st.error());
   if (auto st = store_->remove_dir(o_.id); !st) log(st.error());
 }
@@ -566,7 +533,10 @@ void Monitor::finish() {
   }
   conns_.clear();
   ::unlinkat(dir_.get(), socket_name, 0);
-  kill_exec_processes();
+  // When the init process ends, so does every exec process of the container.
+  if (o_.exec_id.empty()) {
+    if (auto st = kill_exec_processes(dir_.get(), o_.root, o_.id); !st) log(st.error());
+  }
   if (config_ && !o_.overlay_group.empty()) {
     if (auto st = overlay::release(*config_, o_.overlay_group, o_.id); !st) log(st.error());
   }

@@ -1,13 +1,11 @@
 #include "runtime/container.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <csignal>
 #include <map>
 
@@ -180,10 +178,7 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
     Launched out;
     out.workload = REAPER_TRY(
         create_sandbox(ctx, req.id, bundle, spec.annotations, network::spec_netns_path(spec)));
-    if (start) {
-      auto dir = REAPER_TRY(ctx.store.open_dir(req.id));
-      out.exec = fs::write_file_atomic_at(dir.get(), "started", "");
-    }
+    if (start) out.exec = runtime::start(ctx, req.id);
     return out;
   }
   if (!spec.process) return make_error("{}/config.json: process: missing", bundle);
@@ -409,17 +404,7 @@ Status close_stdin(const Context& ctx, const std::string& id, const std::string&
 
 Result<std::vector<std::string>> exec_ids(const Context& ctx, const std::string& id) {
   auto dir = REAPER_TRY(ctx.store.open_dir(id));
-  std::vector<std::string> out;
-  UniqueFd exec_dir(::openat(dir.get(), "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!exec_dir) return out;
-  DIR* d = ::fdopendir(exec_dir.release());
-  if (d == nullptr) return sys_error("read exec directory of `{}`", id);
-  while (dirent* e = ::readdir(d)) {
-    if (state::validate_id(e->d_name).ok()) out.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
+  return state::exec_ids_at(dir.get());
 }
 
 // Stops a process that still runs (SIGKILL to all of it) and waits for its

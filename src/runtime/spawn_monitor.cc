@@ -71,7 +71,6 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
     return std::move(reply).error();
   }
   Launched out;
-  out.monitor = pid;
   std::from_chars(reply->data(), reply->data() + reply->size(), out.workload);
   // Our unreaped child: the pid cannot have been reused.
   out.monitor_fd = UniqueFd(sys::pidfd_open(pid));

@@ -24,7 +24,6 @@ struct MonitorLaunch {
 };
 
 struct Launched {
-  pid_t monitor = 0;
   pid_t workload = 0;
   UniqueFd monitor_fd;  // a pidfd on the monitor (our child until we exit)
   Status exec;          // with `start`: the exec's result

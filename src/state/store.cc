@@ -70,6 +70,21 @@ Result<std::vector<std::string>> Store::list() const {
   return ids;
 }
 
+Result<std::vector<std::string>> exec_ids_at(int container_dirfd) {
+  std::vector<std::string> out;
+  UniqueFd exec_dir(
+      ::openat(container_dirfd, "exec", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!exec_dir) return out;
+  DIR* d = ::fdopendir(exec_dir.release());
+  if (d == nullptr) return sys_error("read `{}`", fs::path_at(container_dirfd, "exec"));
+  while (dirent* e = ::readdir(d)) {
+    if (validate_id(e->d_name).ok()) out.emplace_back(e->d_name);
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Status remove_tree_at(int dirfd, const std::string& name) {
   if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
   if (errno != EISDIR && errno != EPERM) return sys_error("unlink `{}`", name);

@@ -42,6 +42,10 @@ class Store {
 // Removes `name` below dirfd recursively, never following symlinks.
 Status remove_tree_at(int dirfd, const std::string& name);
 
+// The exec processes with state in a container's directory: the valid ids
+// below its `exec/`, sorted (none when it has no `exec/`).
+Result<std::vector<std::string>> exec_ids_at(int container_dirfd);
+
 // An exclusive flock on a directory fd, released on destruction. Serialises
 // concurrent CLI calls on one container.
 class DirLock {
