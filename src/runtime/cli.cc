@@ -115,7 +115,9 @@ int fail(const Invocation& inv, const Error& e) {
 }
 
 Result<runtime::Context> context(const Invocation& inv) {
-  return runtime::make_context(inv.envp, inv.globals.root);
+  auto ctx = REAPER_TRY(runtime::make_context(inv.envp, inv.globals.root));
+  ctx.fork_monitors = true;
+  return ctx;
 }
 
 }  // namespace reaper::cli
