@@ -4,8 +4,6 @@
 #include "personalities.h"
 #include "version.h"
 
-extern char** environ;  // the process environment, read once here and passed down
-
 namespace reaper {
 
 int monitor_main(Args args) {
@@ -16,7 +14,7 @@ int monitor_main(Args args) {
                build::commit, build::date, build::libc);
     return 0;
   }
-  return monitor::run(args, environ);
+  return monitor::run(args);
 }
 
 }  // namespace reaper

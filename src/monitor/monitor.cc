@@ -32,6 +32,8 @@
 #include "state/record.h"
 #include "state/store.h"
 
+extern char** environ;  // read once in run() and passed down
+
 namespace reaper::monitor {
 
 namespace {
@@ -40,8 +42,7 @@ constexpr int forwarded_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, 
 
 class Monitor {
  public:
-  Monitor(Options o, const char* const* envp, const Preloaded& pre)
-      : o_(std::move(o)), envp_(envp), pre_(pre) {}
+  Monitor(Options o, const char* const* envp) : o_(std::move(o)), envp_(envp) {}
 
   // Everything up to "created"; on error nothing of the workload remains.
   Status setup();
@@ -94,7 +95,6 @@ class Monitor {
   oci::Spec spec_;
   std::optional<NodeConfig> config_;
   const char* const* envp_;
-  Preloaded pre_;
   std::optional<state::Store> store_;  // the state root (opened in the host's namespace)
   UniqueFd dir_;                       // this process's state directory
   UniqueFd container_dir_;             // <root>/<id> (the same as dir_ for the init process)
@@ -129,10 +129,7 @@ Status Monitor::open_dirs() {
 // The init process comes from the bundle's config.json; an exec from its
 // process.json (the container's spec still gives the overlay its mounts).
 Result<oci::Process> Monitor::load_process() {
-  if (pre_.spec != nullptr && o_.exec_id.empty())
-    spec_ = *pre_.spec;
-  else
-    spec_ = REAPER_TRY(oci::load_spec(o_.bundle));
+  spec_ = REAPER_TRY(oci::load_spec(o_.bundle));
   if (o_.exec_id.empty()) {
     if (!spec_.process) return make_error("{}/config.json: process: missing", o_.bundle);
     return *spec_.process;
@@ -142,10 +139,7 @@ Result<oci::Process> Monitor::load_process() {
 }
 
 Status Monitor::load_config() {
-  if (pre_.config != nullptr)
-    config_ = *pre_.config;
-  else
-    config_ = REAPER_TRY(load_node_config(envp_));
+  config_ = REAPER_TRY(load_node_config(envp_));
   config_->state_root = o_.root;  // the caller's --root wins, as in make_context()
   return {};
 }
@@ -553,14 +547,14 @@ void Monitor::finish() {
 
 }  // namespace
 
-int run(Args args, const char* const* envp, const Preloaded& pre) {
+int run(Args args) {
   auto opts = parse_options(args);
   if (!opts) {
     fmt::print(stderr, "reaper-monitor: {}\n", opts.error().what());
     return 2;
   }
   const bool start = opts->start;
-  Monitor m(std::move(*opts), envp, pre);
+  Monitor m(std::move(*opts), environ);
   if (auto st = m.setup(); !st) {
     m.abandon();
     m.report(err_reply(st.error()));

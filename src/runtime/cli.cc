@@ -115,9 +115,7 @@ int fail(const Invocation& inv, const Error& e) {
 }
 
 Result<runtime::Context> context(const Invocation& inv) {
-  auto ctx = REAPER_TRY(runtime::make_context(inv.envp, inv.globals.root));
-  ctx.fork_monitors = true;
-  return ctx;
+  return runtime::make_context(inv.envp, inv.globals.root);
 }
 
 }  // namespace reaper::cli

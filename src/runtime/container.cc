@@ -200,8 +200,6 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
                        ctx.envp,
                        start,
                        start && req.remove_at_exit};
-  monitor::Preloaded pre{&spec, &ctx.config};
-  if (ctx.fork_monitors) launch.in_place = &pre;
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -260,8 +258,6 @@ Result<Launched> launch_exec(const Context& ctx, const std::string& id, const st
                         container.record.bundle},
                        ctx.envp,
                        start};
-  monitor::Preloaded pre{nullptr, &ctx.config};
-  if (ctx.fork_monitors) launch.in_place = &pre;
   if (!container.record.overlay_group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(container.record.overlay_group);

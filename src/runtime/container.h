@@ -34,9 +34,6 @@ struct Context {
   NodeConfig config;
   state::Store store;
   const char* const* envp = nullptr;  // passed to monitors (REAPER_* settings)
-  // Monitors are forked in place, taking over what was read here (the CLI:
-  // single-threaded and short-lived); else spawned (runtime/spawn_monitor.h).
-  bool fork_monitors = false;
 };
 
 // Loads the node configuration and opens the state store. `root_override`

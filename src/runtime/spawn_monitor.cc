@@ -1,15 +1,11 @@
 #include "runtime/spawn_monitor.h"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 
 #include "common/spawn.h"
 #include "common/syscalls.h"
@@ -44,72 +40,6 @@ Result<std::vector<std::string>> read_report(int fd, size_t lines) {
   return got;
 }
 
-// Points this process's command line (/proc/self/cmdline, what `ps` and the
-// identity check read) at a copy of `argv`, in a mapping it keeps for life.
-bool set_command_line(const std::vector<std::string>& argv) {
-  size_t len = 0;
-  for (const auto& a : argv) len += a.size() + 1;
-  void* mem = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) return false;
-  char* at = static_cast<char*>(mem);
-  for (const auto& a : argv) {
-    std::copy(a.begin(), a.end(), at);
-    at += a.size();
-    *at++ = '\0';
-  }
-  // The start first: the kernel keeps start <= end at each step, and the
-  // mapping lies below the stack, where the old arguments are.
-  auto start = reinterpret_cast<unsigned long>(mem);
-  return ::prctl(PR_SET_MM, PR_SET_MM_ARG_START, start, 0, 0) == 0 &&
-         ::prctl(PR_SET_MM, PR_SET_MM_ARG_END, start + len, 0, 0) == 0;
-}
-
-// The forked child: becomes the monitor `argv` describes, as the spawned
-// one would be (fds 0-2 and the sync pipe on fd 3 only, default signals),
-// and exits with its status. Never returns into the caller.
-[[noreturn]] void become_monitor(const std::vector<std::string>& argv, int sync,
-                                 const MonitorLaunch& launch) {
-  int placed = sync == sync_fd ? ::fcntl(sync, F_SETFD, 0) : ::dup2(sync, sync_fd);
-  if (placed < 0) ::_exit(127);
-  // The caller's other fds (lock holders, state dirs, the pipe's read end)
-  // are close-on-exec by convention; without an exec they are closed here.
-  if (sys::close_range(sync_fd + 1, ~0U, 0) < 0) ::_exit(127);
-  for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);  // EINVAL for KILL/STOP/internal
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-
-  std::vector<std::string> store = argv;
-  std::vector<char*> cargv;
-  for (auto& a : store) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  if (set_command_line(argv)) {
-    ::prctl(PR_SET_NAME, "reaper-monitor", 0, 0, 0);
-    // noexcept: an exception ends the monitor (std::terminate), as in an
-    // exec'd one; it never unwinds into the caller's frames.
-    auto run = [&]() noexcept {
-      return monitor::run(Args(cargv.data(), cargv.size() - 1), launch.envp, *launch.in_place);
-    };
-    int status = run();
-    std::fflush(nullptr);
-    ::_exit(status);
-  }
-  ::execve("/proc/self/exe", cargv.data(), const_cast<char* const*>(launch.envp));
-  ::_exit(127);
-}
-
-// posix_spawn or fork, as `launch` says; the child has `wr` on fd 3.
-Result<pid_t> start_monitor(const std::vector<std::string>& argv, const MonitorLaunch& launch,
-                            int wr) {
-  if (launch.in_place == nullptr)
-    return spawn(SpawnRequest{"/proc/self/exe", argv, launch.envp, {{wr, sync_fd}}});
-  std::fflush(nullptr);  // nothing buffered is written twice
-  pid_t pid = ::fork();
-  if (pid < 0) return sys_error("fork");
-  if (pid == 0) become_monitor(argv, wr, launch);
-  return pid;
-}
-
 }  // namespace
 
 Result<Launched> launch_monitor(const MonitorLaunch& launch) {
@@ -124,7 +54,9 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   argv.push_back(std::to_string(sync_fd));
   if (launch.start) argv.emplace_back("--start");
   if (launch.remove) argv.emplace_back("--remove");
-  pid_t pid = REAPER_TRY_CTX(start_monitor(argv, launch, wr.get()), "reaper-monitor");
+  pid_t pid = REAPER_TRY_CTX(
+      spawn(SpawnRequest{"/proc/self/exe", std::move(argv), launch.envp, {{wr.get(), sync_fd}}}),
+      "reaper-monitor");
   wr.reset();
 
   auto lines = read_report(rd.get(), launch.start ? 2 : 1);

@@ -1,19 +1,10 @@
 #pragma once
-// Starting a reaper-monitor, with a sync pipe on fd 3. Returns the
-// workload's pid once the monitor reported `ok <pid>`, or its error. With
-// `start` (monitor option --start) it also returns the exec's result, the
-// report's second line.
-//
-// Two ways, one monitor: posix_spawn of /proc/self/exe under the name
-// `reaper-monitor` (the shim: a long-lived caller whose memory a monitor
-// should not share), or, with `in_place` (the CLI: single-threaded and
-// about to exit), a fork that becomes the monitor without an exec. It keeps
-// what the caller has already read (config.json, the node configuration),
-// closes every other fd, resets its signals and sets its command line to
-// the one the exec would have had (prctl PR_SET_MM), so that the identity
-// check (monitor/identity.h) sees the same process either way. Where the
-// command line cannot be set (no CAP_SYS_RESOURCE), the fork execs as the
-// spawn would.
+// Starting a reaper-monitor: posix_spawn of /proc/self/exe under the name
+// `reaper-monitor` (a fresh, single-threaded process: no fork without exec
+// from a caller that may have threads), with a sync pipe on fd 3. Returns
+// the workload's pid once the monitor reported `ok <pid>`, or its error.
+// With `start` (monitor option --start) it also returns the exec's result,
+// the report's second line.
 
 #include <sys/types.h>
 
@@ -22,7 +13,6 @@
 
 #include "common/error.h"
 #include "common/fd.h"
-#include "monitor/monitor.h"
 
 namespace reaper::runtime {
 
@@ -31,9 +21,6 @@ struct MonitorLaunch {
   const char* const* envp = nullptr;
   bool start = false;   // release the workload at once (--start)
   bool remove = false;  // delete the state when all has ended (--remove)
-  // Fork in place, handing these over (they outlive the monitor: the fork
-  // never returns from launch_monitor()); null: spawn.
-  const monitor::Preloaded* in_place = nullptr;
 };
 
 struct Launched {
