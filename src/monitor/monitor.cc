@@ -19,6 +19,7 @@
 
 #include "common/config.h"
 #include "common/fs.h"
+#include "common/syscalls.h"
 #include "monitor/child.h"
 #include "monitor/control.h"
 #include "monitor/exit_slot.h"
@@ -200,7 +201,25 @@ Status Monitor::write_state_record() {
   return fs::write_file_atomic_at(dir_.get(), "state.json", state::to_json(r));
 }
 
+// Every fd above 2 but the preserved ones and the sync fd: whatever the
+// caller left open (not close-on-exec) must not live on in the monitor, nor
+// reach the workload.
+Status close_inherited_fds(const Options& o) {
+  // A hole among them would be filled by the monitor's own fds (the state
+  // root, say), which the workload would then get.
+  for (int fd = 3; fd < 3 + o.preserve_fds; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0) return sys_error("--preserve-fds {}: fd {}", o.preserve_fds, fd);
+  }
+  unsigned first = 3 + static_cast<unsigned>(o.preserve_fds);
+  auto sync = static_cast<unsigned>(o.sync_fd);
+  if (sync > first && sys::close_range(first, sync - 1, 0) < 0)
+    return sys_error("close inherited fds");
+  if (sys::close_range(sync + 1, ~0U, 0) < 0) return sys_error("close inherited fds");
+  return {};
+}
+
 Status Monitor::setup() {
+  REAPER_TRY(close_inherited_fds(o_));
   // The workload must not keep the report pipe open past its exec.
   ::fcntl(o_.sync_fd, F_SETFD, FD_CLOEXEC);
   if (::setsid() < 0) return sys_error("setsid");
@@ -220,10 +239,11 @@ Status Monitor::setup() {
   stdio_ = REAPER_TRY(setup_stdio(o_, *process_));
   REAPER_TRY(detach_own_stdio());
   REAPER_TRY(enter_overlay());
-  child_ = REAPER_TRY_CTX(spawn_child(*process_, stdio_, cgroup_, netns_.get(),
+  child_ = REAPER_TRY_CTX(spawn_child(*process_, stdio_, cgroup_, netns_.get(), o_.preserve_fds,
                                       o_.start ? Release::at_once : Release::on_start),
                           "start the workload");
   // The workload has its copies; the monitor keeps only its holds.
+  if (o_.preserve_fds > 0) sys::close_range(3, 2 + static_cast<unsigned>(o_.preserve_fds), 0);
   netns_.reset();
   stdio_.in.reset();
   stdio_.out.reset();

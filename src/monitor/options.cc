@@ -5,6 +5,15 @@
 
 namespace reaper::monitor {
 
+Result<int> parse_preserve_fds(std::string_view text) {
+  int n = -1;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size() || n < 0 || n > max_preserved_fds)
+    return errno_error(EINVAL, "--preserve-fds: `{}` is not a count of fds from 0 to {}", text,
+                       max_preserved_fds);
+  return n;
+}
+
 Result<Options> parse_options(Args args) {
   Options o;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -38,6 +47,10 @@ Result<Options> parse_options(Args args) {
     } else if (flag == "--stderr") {
       o.stderr_path = value;
       o.have_stdio_paths = true;
+    } else if (flag == "--preserve-fds") {
+      auto n = parse_preserve_fds(value);
+      if (!n) return std::move(n).error();
+      o.preserve_fds = *n;
     } else if (flag == "--sync-fd") {
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), o.sync_fd);
       if (ec != std::errc() || p != value.data() + value.size() || o.sync_fd < 3)
@@ -49,6 +62,9 @@ Result<Options> parse_options(Args args) {
   if (o.root.empty() || o.id.empty() || o.bundle.empty() || o.sync_fd < 0)
     return make_error("--root, --id, --bundle and --sync-fd are required");
   if (o.remove && !o.exec_id.empty()) return make_error("--remove is for an init process");
+  if (o.sync_fd < 3 + o.preserve_fds)
+    return make_error("--sync-fd {} is among the {} preserved fds (3-{})", o.sync_fd,
+                      o.preserve_fds, 2 + o.preserve_fds);
   return o;
 }
 

@@ -4,12 +4,15 @@
 //
 //   reaper-monitor --root R --id ID [--exec-id E] --bundle B --sync-fd N
 //                  [--stdin P] [--stdout P] [--stderr P] [--console-socket S]
-//                  [--overlay-group G] [--netns PATH] [--start] [--remove]
+//                  [--overlay-group G] [--netns PATH] [--preserve-fds N]
+//                  [--start] [--remove]
 //
 // Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
-// 0-2. The process spec is <bundle>/config.json for the init process and
-// <root>/<id>/exec/<exec-id>/process.json for an exec. With --netns the
-// workload joins that network namespace (the pod's, src/network/). With
+// 0-2. With --preserve-fds N it also inherits fds 3 to 3+N-1 (the sync fd
+// lies above them); the monitor keeps no copy of them once the workload is
+// forked. Any other fd the monitor was started with is closed first. The process spec is
+// <bundle>/config.json for the init process and <root>/<id>/exec/<exec-id>/process.json for an
+// exec. With --netns the workload joins that network namespace (the pod's, src/network/). With
 // --start the workload is released as soon as it is ready, without waiting
 // for a `start` request, and the report on the sync fd has a second line,
 // the exec's result (`ok` or `err ...`): create and start in one step.
@@ -32,11 +35,17 @@ struct Options {
   std::string stdin_path, stdout_path, stderr_path;
   std::string console_socket;
   std::string overlay_group;
-  std::string netns;    // empty: the host's network
-  bool start = false;   // --start
-  bool remove = false;  // --remove
+  std::string netns;     // empty: the host's network
+  int preserve_fds = 0;  // fds 3..3+N-1 go to the workload
+  bool start = false;    // --start
+  bool remove = false;   // --remove
 };
 
 Result<Options> parse_options(Args args);
+
+// The N of --preserve-fds (the CLI's and the monitor's): a decimal count of
+// fds from 3 on, at most max_preserved_fds.
+inline constexpr int max_preserved_fds = 65536;
+Result<int> parse_preserve_fds(std::string_view text);
 
 }  // namespace reaper::monitor

@@ -4,6 +4,7 @@
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "monitor/options.h"
 #include "state/record.h"
 
 namespace reaper::cli {
@@ -122,8 +123,18 @@ Result<runtime::Context> context(const Invocation& inv) {
 
 namespace reaper::cli {
 
-runtime::CreateRequest create_request(const Flags& f) {
+Result<int> preserved_fds(const Flags& f) {
+  if (!f.has("preserve-fds")) return 0;
+  int n = REAPER_TRY(monitor::parse_preserve_fds(f.get("preserve-fds")));
+  for (int fd = 3; fd < 3 + n; ++fd) {
+    if (::fcntl(fd, F_GETFD) < 0) return sys_error("--preserve-fds {}: fd {} is not open", n, fd);
+  }
+  return n;
+}
+
+Result<runtime::CreateRequest> create_request(const Flags& f) {
   runtime::CreateRequest req;
+  req.stdio.preserve_fds = REAPER_TRY(preserved_fds(f));
   req.id = f.positional.at(0);
   req.bundle = f.get("bundle", ".");
   req.stdio.console_socket = f.get("console-socket");

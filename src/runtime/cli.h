@@ -77,9 +77,14 @@ int cmd_events(const Invocation& inv);
 
 namespace reaper::cli {
 // The CreateRequest common to `create` and `run`: id, --bundle (default .),
-// --console-socket, --namespace and the reaper extension --stdin/--stdout/
-// --stderr (paths of FIFOs or files, as the shim passes them).
-runtime::CreateRequest create_request(const Flags& f);
+// --console-socket, --namespace, --preserve-fds and the reaper extension
+// --stdin/--stdout/--stderr (paths of FIFOs or files, as the shim passes
+// them). Before anything is opened (see preserved_fds()).
+Result<runtime::CreateRequest> create_request(const Flags& f);
+// --preserve-fds N (create, run, exec): the caller's fds 3 to 3+N-1 go to
+// the workload; each must be open. Checked before the CLI opens an fd of
+// its own, which could otherwise fill a hole in that range.
+Result<int> preserved_fds(const Flags& f);
 // Flags that `create` and `run` both take.
 #define REAPER_CREATE_FLAGS                                                                    \
   {"bundle|b", true}, {"pid-file", true}, {"console-socket", true}, {"namespace|n", true},     \

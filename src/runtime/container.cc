@@ -95,6 +95,10 @@ std::vector<std::string> stdio_args(const StdioSpec& s) {
     out.emplace_back("--console-socket");
     out.push_back(s.console_socket);
   }
+  if (s.preserve_fds > 0) {
+    out.emplace_back("--preserve-fds");
+    out.push_back(std::to_string(s.preserve_fds));
+  }
   return out;
 }
 
@@ -199,7 +203,8 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
   MonitorLaunch launch{{"--root", ctx.store.root(), "--id", req.id, "--bundle", bundle},
                        ctx.envp,
                        start,
-                       start && req.remove_at_exit};
+                       start && req.remove_at_exit,
+                       req.stdio.preserve_fds};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -257,7 +262,9 @@ Result<Launched> launch_exec(const Context& ctx, const std::string& id, const st
   MonitorLaunch launch{{"--root", ctx.store.root(), "--id", id, "--exec-id", exec_id, "--bundle",
                         container.record.bundle},
                        ctx.envp,
-                       start};
+                       start,
+                       false,
+                       stdio.preserve_fds};
   if (!container.record.overlay_group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(container.record.overlay_group);

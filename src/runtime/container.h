@@ -48,6 +48,9 @@ struct StdioSpec {
   // With a terminal and no console socket, the monitor relays between the
   // caller's fds 0/1 and the terminal (foreground `run` and `exec`).
   bool relay_terminal = false;
+  // The caller's fds 3 to 3+N-1 go to the workload as they are (the CLI's
+  // --preserve-fds); they must be open.
+  int preserve_fds = 0;
 };
 
 struct CreateRequest {

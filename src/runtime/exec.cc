@@ -80,8 +80,11 @@ int cmd_exec(const Invocation& inv) {
                                        {"env|e", true},
                                        {"user|u", true},
                                        {"console-socket", true},
+                                       {"preserve-fds", true},
                                        {"no-new-privs"}});
   if (!flags) return fail(inv, flags.error());
+  auto preserved = preserved_fds(*flags);  // first: before any fd of ours is opened
+  if (!preserved) return fail(inv, preserved.error());
   if (flags->positional.empty())
     return fail(inv, make_error("usage: reaper-runtime exec [flags] ID [-- ARGS...]"));
   const std::string id = flags->positional[0];
@@ -97,6 +100,7 @@ int cmd_exec(const Invocation& inv) {
   runtime::StdioSpec stdio;
   stdio.console_socket = flags->get("console-socket");
   stdio.relay_terminal = !flags->has("detach");
+  stdio.preserve_fds = *preserved;
   auto started = runtime::create_exec_started(*ctx, id, exec_id, *json, stdio);
   if (!started) return fail(inv, started.error());
   if (flags->has("pid-file")) {

@@ -11,9 +11,11 @@ int cmd_run(const Invocation& inv) {
   if (!flags) return fail(inv, flags.error());
   if (auto st = expect_positional(*flags, 1, "run [--bundle DIR] ID"); !st)
     return fail(inv, st.error());
+  auto made = create_request(*flags);  // first: before any fd of ours is opened
+  if (!made) return fail(inv, made.error());
   auto ctx = context(inv);
   if (!ctx) return fail(inv, ctx.error());
-  auto req = create_request(*flags);
+  auto& req = *made;
   req.stdio.relay_terminal = !flags->has("detach");
   // Foreground without --keep: the monitor deletes the container itself
   // when it has ended; remove() below only finishes what it could not.

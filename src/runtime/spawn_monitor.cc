@@ -15,8 +15,6 @@ namespace reaper::runtime {
 
 namespace {
 
-constexpr int sync_fd = 3;
-
 // The monitor's report is one line, two with --start. Read up to their
 // newlines, not to EOF: the workload child (forked, not yet exec'd) still
 // holds a copy of the pipe. A monitor that failed reports one line and exits.
@@ -48,14 +46,18 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   UniqueFd rd(p[0]);
   UniqueFd wr(p[1]);
 
+  const int sync_fd = 3 + launch.preserve_fds;
   std::vector<std::string> argv{"reaper-monitor"};
   argv.insert(argv.end(), launch.args.begin(), launch.args.end());
   argv.emplace_back("--sync-fd");
   argv.push_back(std::to_string(sync_fd));
   if (launch.start) argv.emplace_back("--start");
   if (launch.remove) argv.emplace_back("--remove");
+  std::vector<std::pair<int, int>> fds;
+  for (int fd = 3; fd < sync_fd; ++fd) fds.emplace_back(fd, fd);
+  fds.emplace_back(wr.get(), sync_fd);
   pid_t pid = REAPER_TRY_CTX(
-      spawn(SpawnRequest{"/proc/self/exe", std::move(argv), launch.envp, {{wr.get(), sync_fd}}}),
+      spawn(SpawnRequest{"/proc/self/exe", std::move(argv), launch.envp, std::move(fds)}),
       "reaper-monitor");
   wr.reset();
 

@@ -1,7 +1,8 @@
 #pragma once
 // Starting a reaper-monitor: posix_spawn of /proc/self/exe under the name
 // `reaper-monitor` (a fresh, single-threaded process: no fork without exec
-// from a caller that may have threads), with a sync pipe on fd 3. Returns
+// from a caller that may have threads), with a sync pipe on fd 3 (on fd
+// 3+N when the caller's fds 3 to 3+N-1 are passed on, `preserve_fds`). Returns
 // the workload's pid once the monitor reported `ok <pid>`, or its error.
 // With `start` (monitor option --start) it also returns the exec's result,
 // the report's second line.
@@ -19,8 +20,9 @@ namespace reaper::runtime {
 struct MonitorLaunch {
   std::vector<std::string> args;  // after argv[0]
   const char* const* envp = nullptr;
-  bool start = false;   // release the workload at once (--start)
-  bool remove = false;  // delete the state when all has ended (--remove)
+  bool start = false;    // release the workload at once (--start)
+  bool remove = false;   // delete the state when all has ended (--remove)
+  int preserve_fds = 0;  // the caller's fds 3.. passed to the monitor as they are
 };
 
 struct Launched {
