@@ -76,6 +76,13 @@ Status write_all(int fd, std::string_view data) {
   return {};
 }
 
+Status append_to_log(const std::string& path, std::string_view line) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) return sys_error("log file `{}`", path);
+  REAPER_TRY_CTX(write_all(fd.get(), line), "log file `{}`", path);
+  return {};
+}
+
 Status write_file_atomic_at(int dirfd, const std::string& name, std::string_view data,
                             mode_t mode) {
   std::string tmp = fmt::format(".{}.tmp{}", name, ::getpid());

@@ -37,6 +37,10 @@ Status write_file_atomic_at(int dirfd, const std::string& name, std::string_view
 // Writes all of `data` to fd, retrying on EINTR and short writes.
 Status write_all(int fd, std::string_view data);
 
+// Appends `line` (one write: lines of several processes do not mix) to the
+// log file `path`, created 0600 if missing.
+Status append_to_log(const std::string& path, std::string_view line);
+
 // Creates a directory and its parents (mode for the ones it creates).
 Status mkdir_p(const std::string& path, mode_t mode = 0700);
 

@@ -301,6 +301,13 @@ void Monitor::log(const Error& e) {
   UniqueFd fd(::openat(dir_.get(), "monitor.log",
                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd) (void)fs::write_all(fd.get(), fmt::format("reaper-monitor: {}\n", e.what()));
+  // The node's log too (REAPER_RUNTIME_LOG): monitor.log goes with the state.
+  if (config_ && !config_->runtime_log.empty()) {
+    std::string who = o_.exec_id.empty() ? o_.id : fmt::format("{}/exec/{}", o_.id, o_.exec_id);
+    (void)fs::append_to_log(config_->runtime_log,
+                            fmt::format("{} error reaper-monitor {}: {}\n",
+                                        state::format_rfc3339(state::now_ns()), who, e.what()));
+  }
 }
 
 void Monitor::loop() {

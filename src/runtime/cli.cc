@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include "common/config.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "monitor/options.h"
@@ -96,22 +97,23 @@ Status expect_positional(const Flags& f, size_t n, std::string_view usage) {
 int fail(const Invocation& inv, const Error& e) {
   std::string verb = inv.verb.empty() ? std::string() : inv.verb + ": ";
   fmt::print(stderr, "reaper-runtime: {}{}\n", verb, e.what());
-  if (!inv.globals.log.empty()) {
-    UniqueFd fd(::open(inv.globals.log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-    if (fd) {
-      std::string line;
-      if (inv.globals.log_format == "json") {
-        JsonWriter w;
-        w.begin_object().key("level").value("error").key("msg").value(verb + e.what());
-        w.key("time").value(state::format_rfc3339(state::now_ns())).end_object();
-        line = w.str() + "\n";
-      } else {
-        line =
-            fmt::format("{} error {}{}\n", state::format_rfc3339(state::now_ns()), verb, e.what());
-      }
-      (void)fs::write_all(fd.get(), line);
-    }
+  // --log, else the node's REAPER_RUNTIME_LOG (read only now: errors are rare).
+  std::string path = inv.globals.log;
+  if (path.empty()) {
+    if (auto config = load_node_config(inv.envp); config.ok()) path = config->runtime_log;
   }
+  if (path.empty()) return 1;
+  std::string line;
+  if (inv.globals.log_format == "json") {
+    JsonWriter w;
+    w.begin_object().key("level").value("error").key("msg").value(verb + e.what());
+    w.key("time").value(state::format_rfc3339(state::now_ns())).end_object();
+    line = w.str() + "\n";
+  } else {
+    line = fmt::format("{} error reaper-runtime: {}{}\n", state::format_rfc3339(state::now_ns()),
+                       verb, e.what());
+  }
+  (void)fs::append_to_log(path, line);
   return 1;
 }
 

@@ -51,12 +51,19 @@ std::string timestamp() {
 }  // namespace
 
 void Log::write(std::string_view level, std::string_view message) const {
-  if (fd_ < 0) return;
-  std::string line = fmt::format("time=\"{}\" level={} msg={} runtime=io.containerd.reaper.v2\n",
+  if (fd_ < 0 && file_fd_ < 0) return;
+  std::string line = fmt::format("time=\"{}\" level={} msg={} runtime=io.containerd.reaper.v2",
                                  timestamp(), level, quote(message));
   // One write per line so that lines from several processes do not mix; a
   // short or failed write (full FIFO, no reader) loses the line.
-  [[maybe_unused]] ssize_t n = ::write(fd_, line.data(), line.size());
+  if (fd_ >= 0) {
+    std::string out = line + "\n";
+    [[maybe_unused]] ssize_t n = ::write(fd_, out.data(), out.size());
+  }
+  if (file_fd_ >= 0) {
+    std::string out = fmt::format("{} pid={}\n", line, ::getpid());
+    [[maybe_unused]] ssize_t n = ::write(file_fd_, out.data(), out.size());
+  }
 }
 
 }  // namespace reaper::shim

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/config.h"
 #include "common/event_loop.h"
 #include "shim/backend_factory.h"
 #include "shim/events.h"
@@ -61,6 +62,20 @@ Result<UniqueFd> take_listener() {
 }
 
 // The pipeline of server mode; returns once the loop stopped.
+// The node's REAPER_SHIM_LOG, when set, gets every line too. A file that
+// cannot be opened is reported on containerd's log; the shim serves anyway.
+UniqueFd open_shim_log(Log& log) {
+  auto config = load_node_config(environ);
+  if (!config.ok() || config->shim_log.empty()) return {};
+  UniqueFd fd(::open(config->shim_log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) {
+    log.warn("REAPER_SHIM_LOG `{}`: {}", config->shim_log, std::strerror(errno));
+    return {};
+  }
+  log.set_file(fd.get());
+  return fd;
+}
+
 Status serve(const ShimFlags& flags, Log& log, std::string& socket_path) {
   UniqueFd listener = REAPER_TRY(take_listener());
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return sys_error("prctl(PR_SET_CHILD_SUBREAPER)");
@@ -135,6 +150,7 @@ Status serve(const ShimFlags& flags, Log& log, std::string& socket_path) {
 int shim_serve(const ShimFlags& flags) {
   redirect_stderr_to_log_fifo();
   Log log(2, flags.debug);
+  UniqueFd log_file = open_shim_log(log);
   std::string socket_path = bound_path(listen_fd);
   Status st = serve(flags, log, socket_path);
   if (!socket_path.empty()) ::unlink(socket_path.c_str());

@@ -2,6 +2,8 @@
 # ctr run through reaper: output, exit codes (0, 42, 137 on kill), a
 # detached task in `ctr task ls`, and exactly one /tasks/exit per process.
 source "$(dirname "$0")/lib.sh"
+# Every shim also logs to the node's REAPER_SHIM_LOG (read from the config).
+echo "REAPER_SHIM_LOG=$E2E/shims.log" >>"$REAPER_CONFIG"
 start_containerd
 
 out=$(crun --rm t-out /bin/sh -c 'echo "hello from $(id -u)"')
@@ -48,4 +50,8 @@ c task kill -s SIGKILL t-fg
 rc=0
 wait "$ctr_pid" || rc=$?
 expect_eq "killed foreground run" 137 "$rc"
+
+# The shims' lines, each with its pid: t-out's shim said where it served.
+grep -q 'msg="serving on .*first container t-out)" runtime=io.containerd.reaper.v2 pid=[0-9]' \
+  "$E2E/shims.log" || fail "no serving line in REAPER_SHIM_LOG: $(head -5 "$E2E/shims.log")"
 pass

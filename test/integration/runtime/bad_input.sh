@@ -38,4 +38,16 @@ done
 left=$(ls "$REAPER_RUNTIME_ROOT" 2>/dev/null | grep -v '^overlay$\|^ns$\|^image$' || true)
 [ -z "$left" ] || fail "state left behind: $left"
 pgrep -f "reaper-monitor --root $REAPER_RUNTIME_ROOT " >/dev/null && fail "a monitor was left running"
+
+# Errors also go to the node's REAPER_RUNTIME_LOG; --log, when given, wins.
+rc=0; REAPER_RUNTIME_LOG="$WORK/runtime.log" "$RT" state no-such-one 2>/dev/null || rc=$?
+expect_eq "$rc" 1 "state of a missing container"
+grep -q "error reaper-runtime: state: container \`no-such-one\` does not exist" "$WORK/runtime.log" ||
+  fail "REAPER_RUNTIME_LOG: $(cat "$WORK/runtime.log" 2>&1)"
+echo "REAPER_RUNTIME_LOG=$WORK/runtime.log" >>"$REAPER_CONFIG"
+"$RT" --log "$WORK/cli.log" state other-one 2>/dev/null && fail "state of a missing container succeeded"
+grep -q "other-one" "$WORK/cli.log" || fail "--log: $(cat "$WORK/cli.log" 2>&1)"
+grep -q "other-one" "$WORK/runtime.log" && fail "the error went to REAPER_RUNTIME_LOG despite --log"
+"$RT" state third-one 2>/dev/null && fail "state of a missing container succeeded"
+grep -q "third-one" "$WORK/runtime.log" || fail "REAPER_RUNTIME_LOG from the config file"
 pass
