@@ -60,6 +60,7 @@
 #include "common/syscalls.h"
 #include "overlay/internal.h"
 #include "overlay/kernel.h"
+#include "process/proc.h"
 
 namespace reaper::overlay {
 
@@ -233,8 +234,11 @@ void close_fds_except(int a, int b) {
 
 // The fallback anchor: joins the namespace and waits until `overlay reset`
 // kills it. It holds nothing else: no inherited fd (a lock, the container's
-// stdio), stdio on /dev/null, its own session.
-[[noreturn]] void anchor_main(int nsfd, int ready_fd) {
+// stdio), stdio on /dev/null, its own session. `ps` shows it as
+// `reaper-anchor --group G`: forked from a monitor, it would otherwise show
+// that monitor's command line (and match a search for monitors) for as
+// long as the group lives.
+[[noreturn]] void anchor_main(int nsfd, int ready_fd, const std::string& group) {
   for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
@@ -251,6 +255,7 @@ void close_fds_except(int a, int b) {
   ::close(nsfd);
   ::setsid();
   ::prctl(PR_SET_NAME, "reaper-anchor");
+  (void)proc::rewrite_command_line({"reaper-anchor", "--group", group});  // for ps only
   if (::write(ready_fd, "R", 1) != 1) ::_exit(1);
   ::close(ready_fd);
   for (;;) ::pause();
@@ -259,11 +264,11 @@ void close_fds_except(int a, int b) {
 // Starts the anchor with CLONE_PARENT: it becomes a sibling of the caller
 // (the monitor), not a descendant, because a monitor ends every descendant
 // when its workload ends. Returns once the anchor is in the namespace.
-Result<pid_t> start_anchor(int nsfd) {
+Result<pid_t> start_anchor(int nsfd, const std::string& group) {
   auto ready = REAPER_TRY(make_pipe());
   pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, CLONE_PARENT, 0, 0, 0, 0));
   if (pid < 0) return sys_error("start the namespace anchor");
-  if (pid == 0) anchor_main(nsfd, ready.write.get());
+  if (pid == 0) anchor_main(nsfd, ready.write.get(), group);
   ready.write.reset();
   std::string got;
   char c;
@@ -457,7 +462,7 @@ Result<UniqueFd> create_namespace(const NodeConfig& cfg, const GroupPaths& p,
   }
   if (!bound) {
     // Fallback: an anchor process holds the namespace; record which one.
-    pid_t anchor = REAPER_TRY_CTX(start_anchor(nsfd.get()), "persist the namespace");
+    pid_t anchor = REAPER_TRY_CTX(start_anchor(nsfd.get(), p.group), "persist the namespace");
     uint64_t ino = REAPER_TRY(namespace_inode(nsfd.get()));
     auto [dir, name] = kernel::split_path(p.anchor_file);
     auto dirfd = fs::open_dir(dir);

@@ -51,6 +51,9 @@ Result<Stat> read_stat(pid_t pid) {
   if (!parse_u64(fields[1], ppid) || !parse_u64(fields[19], st.start_time))
     return make_error("/proc/{}/stat: bad number", pid);
   st.ppid = static_cast<pid_t>(ppid);
+  if (fields.size() > 46 &&
+      (!parse_u64(fields[45], st.arg_start) || !parse_u64(fields[46], st.arg_end)))
+    return make_error("/proc/{}/stat: bad number", pid);
   return st;
 }
 
@@ -83,6 +86,23 @@ std::vector<pid_t> descendants(pid_t root) {
     }
   }
   return out;
+}
+
+Status rewrite_command_line(std::initializer_list<std::string_view> argv) {
+  auto st = REAPER_TRY(read_stat(::getpid()));
+  if (st.arg_end <= st.arg_start) return make_error("/proc/self/stat: no command line to rewrite");
+  // Our own memory: the strings the kernel placed on the stack at exec.
+  auto* room = reinterpret_cast<char*>(st.arg_start);  // NOLINT(performance-no-int-to-ptr)
+  size_t size = st.arg_end - st.arg_start;
+  std::string text;
+  for (auto a : argv) {
+    text.append(a);
+    text.push_back('\0');
+  }
+  text.resize(size, '\0');  // cut or padded; the last byte stays a NUL
+  text.back() = '\0';
+  std::copy(text.begin(), text.end(), room);
+  return {};
 }
 
 }  // namespace reaper::proc

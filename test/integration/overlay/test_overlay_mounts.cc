@@ -734,6 +734,11 @@ TEST_CASE("fallback: anchor process where the namespace file cannot be bound") {
     fds += fd + "->" + target + " ";
   }
   CHECK_MESSAGE(list_dir(fmt::format("/proc/{}/fd", anchor_pid)).size() == 3, fds);
+  // ps names it and its group, not the command line of the process it was
+  // forked from (the rest of that room is zeroed).
+  std::string cmdline = read_or_error(fmt::format("/proc/{}/cmdline", anchor_pid));
+  cmdline.erase(cmdline.find_last_not_of('\0') + 1);
+  CHECK(cmdline == std::string("reaper-anchor\0--group\0anch", 26));
 
   auto b = run(fx.cfg, "anch", spec_with(), "b", [] {
     return fmt::format("r={}\nns={}\n", read_or_error("/etc/anchored"), ns_inode_of_self());
