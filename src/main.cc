@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -61,9 +62,7 @@ int run(const Personality& p, reaper::Args args) {
   return p.main(args);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
   reaper::use_portable_json_parser();
   reaper::Args args(argv, static_cast<size_t>(argc));
   std::string_view self = args.empty() ? "reaper" : base_name(args[0]);
@@ -92,4 +91,20 @@ int main(int argc, char** argv) {
   fmt::print(stderr, "reaper: unknown personality `{}`\n", first);
   print_usage(stderr);
   return 2;
+}
+
+}  // namespace
+
+// Errors are values (common/error.h); an exception here is a bug or memory
+// exhaustion (std::bad_alloc). It ends the process with a message and
+// EX_SOFTWARE rather than an abort.
+int main(int argc, char** argv) {
+  try {
+    return dispatch(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "reaper: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "reaper: internal error: unknown exception\n");
+  }
+  return 70;
 }
