@@ -177,6 +177,7 @@ std::string state_json(const runtime::ProcessState& st) {
     w.key("exitReason").value(st.exit->reason);
   }
   if (!st.record.overlay_group.empty()) w.key("overlayGroup").value(st.record.overlay_group);
+  if (!st.record.netns.empty()) w.key("netns").value(st.record.netns);
   w.key("annotations").begin_object();
   for (const auto& [k, v] : st.record.annotations) w.key(k).value(v);
   w.end_object();

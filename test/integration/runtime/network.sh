@@ -97,6 +97,8 @@ exec {srv_out}<>"$WORK/srv.out"
 "$RT" create --bundle "$WORK/srv" --stdin "" --stdout "$WORK/srv.out" --stderr "$WORK/srv.err" srv
 grep -Eq "\"netns\": ?\"$NETNS_PATH\"" "$STATE/srv/state.json" ||
   fail "state.json does not record the network namespace: $(cat "$STATE/srv/state.json")"
+"$RT" state srv | grep -Eq "\"netns\": ?\"$NETNS_PATH\"" ||
+  fail "\`state\` does not show the network namespace: $("$RT" state srv)"
 "$RT" start srv
 read -r -t 30 -u "$srv_out" line || fail "the server did not report ready: $(cat "$WORK/srv.err")"
 expect_eq "$line" ready "server readiness"
