@@ -131,6 +131,7 @@ if [ "${REAPER_TEST_SKIP_MUSL:-0}" != 1 ]; then
 fi
 
 echo
+echo "run-all: $((SECONDS - started)) s in all"
 if [ "$skipped" -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"
 else
