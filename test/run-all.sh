@@ -8,7 +8,8 @@
 #      targets: unit, integration and e2e suites (monitors and the shim are
 #      started from the same binary, so they run sanitized too; e2e's fault
 #      cycles: 50 instead of 200), then the fuzz suite (each target for
-#      10 s, REAPER_FUZZ_SECONDS overrides). One build serves both.
+#      10 s, REAPER_FUZZ_SECONDS overrides), then clang-tidy over src/ with
+#      its compile database. One build serves all three.
 #   3. musl, fully static (Zig 0.11 from npm, packaging/musl/build.sh):
 #      unit, integration and e2e suites
 #
@@ -120,6 +121,9 @@ if must ninja -C "$out/asan"; then
   rm -rf "$reports"
   step "ASan+UBSan: fuzz suite"
   REAPER_FUZZ_SECONDS=${REAPER_FUZZ_SECONDS:-10} run_suites "$out/asan" "$out/fuzz.log" fuzz
+  # .clang-tidy over src/, with this clang build's compile database.
+  step "clang-tidy"
+  run_suites "$out/asan" "$out/tidy.log" tidy
 fi
 
 if [ "${REAPER_TEST_SKIP_MUSL:-0}" != 1 ]; then

@@ -241,7 +241,7 @@ void RuntimeBackend::create(const task::CreateTaskRequest& req,
     done.fail(rpc_error(Code::already_exists, "container `{}` already exists", req.id()));
     return;
   }
-  if (req.checkpoint().size() > 0 || req.parent_checkpoint().size() > 0) {
+  if (!req.checkpoint().empty() || !req.parent_checkpoint().empty()) {
     done.fail(
         rpc_error(Code::unimplemented, "create `{}`: checkpoints are not supported", req.id()));
     return;
