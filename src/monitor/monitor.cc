@@ -23,6 +23,7 @@
 #include "monitor/child.h"
 #include "monitor/control.h"
 #include "monitor/exit_slot.h"
+#include "monitor/inherited_fds.h"
 #include "monitor/options.h"
 #include "monitor/placement.h"
 #include "monitor/stdio.h"
@@ -201,25 +202,8 @@ Status Monitor::write_state_record() {
   return fs::write_file_atomic_at(dir_.get(), "state.json", state::to_json(r));
 }
 
-// Every fd above 2 but the preserved ones and the sync fd: whatever the
-// caller left open (not close-on-exec) must not live on in the monitor, nor
-// reach the workload.
-Status close_inherited_fds(const Options& o) {
-  // A hole among them would be filled by the monitor's own fds (the state
-  // root, say), which the workload would then get.
-  for (int fd = 3; fd < 3 + o.preserve_fds; ++fd) {
-    if (::fcntl(fd, F_GETFD) < 0) return sys_error("--preserve-fds {}: fd {}", o.preserve_fds, fd);
-  }
-  unsigned first = 3 + static_cast<unsigned>(o.preserve_fds);
-  auto sync = static_cast<unsigned>(o.sync_fd);
-  if (sync > first && sys::close_range(first, sync - 1, 0) < 0)
-    return sys_error("close inherited fds");
-  if (sys::close_range(sync + 1, ~0U, 0) < 0) return sys_error("close inherited fds");
-  return {};
-}
-
 Status Monitor::setup() {
-  REAPER_TRY(close_inherited_fds(o_));
+  REAPER_TRY(close_inherited_fds(o_.preserve_fds, o_.sync_fd));
   // The workload must not keep the report pipe open past its exec.
   ::fcntl(o_.sync_fd, F_SETFD, FD_CLOEXEC);
   if (::setsid() < 0) return sys_error("setsid");

@@ -10,9 +10,10 @@
 // Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
 // 0-2. With --preserve-fds N it also inherits fds 3 to 3+N-1 (the sync fd
 // lies above them); the monitor keeps no copy of them once the workload is
-// forked. Any other fd the monitor was started with is closed first. The process spec is
-// <bundle>/config.json for the init process and <root>/<id>/exec/<exec-id>/process.json for an
-// exec. With --netns the workload joins that network namespace (the pod's, src/network/). With
+// forked, and closes any other fd it was started with (inherited_fds.h).
+// The process spec is <bundle>/config.json for the init process and
+// <root>/<id>/exec/<exec-id>/process.json for an exec. With --netns the
+// workload joins that network namespace (the pod's, src/network/). With
 // --start the workload is released as soon as it is ready, without waiting
 // for a `start` request, and the report on the sync fd has a second line,
 // the exec's result (`ok` or `err ...`): create and start in one step.

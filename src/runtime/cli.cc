@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "common/fs.h"
 #include "common/json.h"
+#include "monitor/inherited_fds.h"
 #include "monitor/options.h"
 #include "state/record.h"
 
@@ -128,9 +129,7 @@ namespace reaper::cli {
 Result<int> preserved_fds(const Flags& f) {
   if (!f.has("preserve-fds")) return 0;
   int n = REAPER_TRY(monitor::parse_preserve_fds(f.get("preserve-fds")));
-  for (int fd = 3; fd < 3 + n; ++fd) {
-    if (::fcntl(fd, F_GETFD) < 0) return sys_error("--preserve-fds {}: fd {} is not open", n, fd);
-  }
+  REAPER_TRY(monitor::check_preserved_fds(n));
   return n;
 }
 

@@ -95,10 +95,6 @@ std::vector<std::string> stdio_args(const StdioSpec& s) {
     out.emplace_back("--console-socket");
     out.push_back(s.console_socket);
   }
-  if (s.preserve_fds > 0) {
-    out.emplace_back("--preserve-fds");
-    out.push_back(std::to_string(s.preserve_fds));
-  }
   return out;
 }
 

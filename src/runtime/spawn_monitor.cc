@@ -49,6 +49,10 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   const int sync_fd = 3 + launch.preserve_fds;
   std::vector<std::string> argv{"reaper-monitor"};
   argv.insert(argv.end(), launch.args.begin(), launch.args.end());
+  if (launch.preserve_fds > 0) {
+    argv.emplace_back("--preserve-fds");
+    argv.push_back(std::to_string(launch.preserve_fds));
+  }
   argv.emplace_back("--sync-fd");
   argv.push_back(std::to_string(sync_fd));
   if (launch.start) argv.emplace_back("--start");

@@ -22,7 +22,7 @@ struct MonitorLaunch {
   const char* const* envp = nullptr;
   bool start = false;    // release the workload at once (--start)
   bool remove = false;   // delete the state when all has ended (--remove)
-  int preserve_fds = 0;  // the caller's fds 3.. passed to the monitor as they are
+  int preserve_fds = 0;  // the caller's fds 3.. go to the workload (--preserve-fds)
 };
 
 struct Launched {

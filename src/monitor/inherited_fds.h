@@ -1,0 +1,19 @@
+#pragma once
+// The fds a monitor is started with: 0-2, the preserved range 3 to 3+N-1
+// that goes on to the workload (--preserve-fds), and the sync pipe above
+// it. Anything else a caller left open (not close-on-exec) is closed.
+
+#include "common/error.h"
+
+namespace reaper::monitor {
+
+// Every fd of 3 to 3+n-1 is open. The CLI checks before it opens an fd of
+// its own, the monitor before it does: a hole in the range would be filled
+// by such an fd (the state root, say), which the workload would then get.
+Status check_preserved_fds(int n);
+
+// Checks the preserved range, then closes every fd above 2 but that range
+// and `sync_fd`.
+Status close_inherited_fds(int preserve_fds, int sync_fd);
+
+}  // namespace reaper::monitor
