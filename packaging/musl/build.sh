@@ -286,8 +286,8 @@ build_libcap() {
 
 install_headers_only() {
     local src key
-    # fmt 9.1.0: used header-only (meson.build defines FMT_HEADER_ONLY), so
-    # only include/fmt is installed.
+    # fmt 9.1.0: only include/fmt is installed; its out-of-line functions are
+    # compiled once, by src/common/fmt_functions.cc.
     src=$(srcdir_of fmtlib)
     key="recipe=$recipe src=$src"
     if ! stamp_ok fmt "$key"; then
@@ -344,13 +344,14 @@ Version: $libcap_ver
 Libs: -L\${libdir} -lcap
 Cflags: -isystem \${includedir}
 EOF
-    # Headers only, no Libs: meson.build defines FMT_HEADER_ONLY itself.
+    # Headers only, no Libs: src/common/fmt_functions.cc holds fmt's
+    # out-of-line functions.
     write_if_changed "$pc/fmt.pc" 644 <<EOF
 prefix=$prefix
 includedir=\${prefix}/include
 
 Name: fmt
-Description: A modern formatting library (headers only; define FMT_HEADER_ONLY)
+Description: A modern formatting library (headers only)
 Version: 9.1.0
 Cflags: -isystem \${includedir}
 EOF

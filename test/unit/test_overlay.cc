@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "overlay/internal.h"
 #include "overlay/kernel.h"
 
