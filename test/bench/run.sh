@@ -168,7 +168,7 @@ bench_cleanup() {
       "$rt" --root "$W/state-$(basename "$rt")" delete -f "$id" >/dev/null 2>&1
     done
   done
-  rmdir /sys/fs/cgroup/*/reaper-bench-cli 2>/dev/null
+  rmdir /sys/fs/cgroup/*/reaper-bench-cli /sys/fs/cgroup/*/reaper-bench-floor 2>/dev/null
   [ -f "$results" ] && [ ! -s "$results" ] && rm -f "$results"
 }
 # shellcheck disable=SC2154  # bench_rc is assigned in the trap
@@ -269,6 +269,28 @@ if want 1; then
   if [ -n "$musl" ] && [ "$musl_rows" = 1 ] && ! cmp -s "$musl" "$REAPER_BIN/reaper"; then
     musl_case=("(reaper, musl build)=$musl reaper-runtime --root $REAPER_RUNTIME_ROOT run --bundle $W/cli cli-m{i}")
   fi
+  # The floor (test/bench/floor.cc): the kernel work of a reaper `run`
+  # without reaper, in reaper's own overlay view of the bundle's group,
+  # which the first `run` makes.
+  # Built with musl when its toolchain is here (packaging/musl/build.sh): a
+  # static glibc binary pays glibc's start-up (CPUID, which a VM traps) in
+  # each of its two execs, which the musl reaper does not.
+  zigcxx=${REAPER_BUILD_CACHE:-/var/cache/reaper-build}/toolchain/bin/zig-c++
+  if [ -x "$zigcxx" ]; then
+    floor_libc=musl
+    "$zigcxx" -O2 -static -std=c++20 -o "$W/bench-floor" "$here/floor.cc"
+  else
+    floor_libc=glibc
+    c++ -O2 -static -std=c++20 -o "$W/bench-floor" "$here/floor.cc"
+  fi
+  "$REAPER_BIN/reaper-runtime" --root "$REAPER_RUNTIME_ROOT" run --bundle "$W/cli" cli-first
+  # The view's namespace is bound on <root>/ns/<group>; where the kernel
+  # refuses that bind (nested namespaces) an anchor process holds it.
+  view=$REAPER_RUNTIME_ROOT/ns/bench-cli
+  [ -e "$view" ] || view=/proc/$(cut -d' ' -f1 "$REAPER_RUNTIME_ROOT/ns/.anchors/bench-cli")/ns/mnt
+  floor="$W/bench-floor --state $W/floor-state --cgroup /reaper-bench-floor"
+  floor+=" --mntns $view --image $ROOTFS"
+  floor+=" --image-at $REAPER_RUNTIME_ROOT/image/bench-floor -- /bin/true"
   py time --results "$results" --measure "1. OCI CLI lifecycle: run /bin/true" \
     --rounds $((2 * rounds)) --warmup 2 --progress \
     --cpu-rounds "$rounds" --cpu-perf \
@@ -277,6 +299,7 @@ if want 1; then
     "crun=$CRUN --root $W/state-crun run --bundle $W/cli cli-c{i}" \
     "(reaper, no cgroupsPath)=$REAPER_BIN/reaper-runtime --root $REAPER_RUNTIME_ROOT run --bundle $W/cli-nocg cli-n{i}" \
     ${musl_case[@]+"${musl_case[@]}"} \
+    "(floor: the kernel work alone, floor.cc, $floor_libc)=$floor" \
     "(host /bin/true, no runtime)=/bin/true"
 fi
 
