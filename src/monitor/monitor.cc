@@ -51,7 +51,8 @@ class Monitor {
   // After a failed setup: what setup created goes before the error is
   // reported, so that a failed create leaves nothing behind when it returns.
   void abandon();
-  void report(std::string_view line);
+  // A line on the sync fd, which is closed after the `last` one.
+  void report(std::string_view line, bool last = true);
   // --start: releases the workload now and waits for its exec. An error:
   // its set-up failed (as setup() would); else the exec's failure, if any.
   Result<std::optional<Error>> start_at_once();
@@ -263,9 +264,9 @@ Result<std::optional<Error>> Monitor::start_at_once() {
   return failed;
 }
 
-void Monitor::report(std::string_view line) {
+void Monitor::report(std::string_view line, bool last) {
   (void)fs::write_all(o_.sync_fd, fmt::format("{}\n", line));
-  ::close(o_.sync_fd);
+  if (last) ::close(o_.sync_fd);
 }
 
 Status Monitor::add(int fd, uint32_t events) {
@@ -565,6 +566,7 @@ int run(Args args) {
     return 2;
   }
   const bool start = opts->start;
+  const bool report_exit = opts->report_exit;
   Monitor m(std::move(*opts), environ);
   if (auto st = m.setup(); !st) {
     m.abandon();
@@ -579,11 +581,15 @@ int run(Args args) {
       return 1;
     }
     m.report(fmt::format("{}\n{}", ok_reply(std::to_string(m.pid())),
-                         *failed ? err_reply(**failed) : ok_reply()));
+                         *failed ? err_reply(**failed) : ok_reply()),
+             !report_exit);
   } else {
     m.report(ok_reply(std::to_string(m.pid())));
   }
   m.loop();
+  // All is done and recorded: a caller in the foreground returns now, not
+  // after our own exit (the unmapping of this process, its fds' release).
+  if (report_exit) m.report(fmt::format("exit {}", m.exit_status()));
   return m.exit_status();
 }
 

@@ -18,8 +18,8 @@ Result<Options> parse_options(Args args) {
   Options o;
   for (size_t i = 1; i < args.size(); ++i) {
     std::string_view flag = args[i];
-    if (flag == "--start" || flag == "--remove") {  // the options without a value
-      (flag == "--start" ? o.start : o.remove) = true;
+    if (flag == "--start" || flag == "--remove" || flag == "--report-exit") {  // no value
+      (flag == "--start" ? o.start : flag == "--remove" ? o.remove : o.report_exit) = true;
       continue;
     }
     if (i + 1 >= args.size()) return make_error("option `{}` needs a value", flag);
@@ -62,6 +62,7 @@ Result<Options> parse_options(Args args) {
   if (o.root.empty() || o.id.empty() || o.bundle.empty() || o.sync_fd < 0)
     return make_error("--root, --id, --bundle and --sync-fd are required");
   if (o.remove && !o.exec_id.empty()) return make_error("--remove is for an init process");
+  if (o.report_exit && !o.start) return make_error("--report-exit needs --start");
   if (o.sync_fd < 3 + o.preserve_fds)
     return make_error("--sync-fd {} is among the {} preserved fds (3-{})", o.sync_fd,
                       o.preserve_fds, 2 + o.preserve_fds);

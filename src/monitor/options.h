@@ -5,7 +5,7 @@
 //   reaper-monitor --root R --id ID [--exec-id E] --bundle B --sync-fd N
 //                  [--stdin P] [--stdout P] [--stderr P] [--console-socket S]
 //                  [--overlay-group G] [--netns PATH] [--preserve-fds N]
-//                  [--start] [--remove]
+//                  [--start [--report-exit]] [--remove]
 //
 // Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
 // 0-2. With --preserve-fds N it also inherits fds 3 to 3+N-1 (the sync fd
@@ -21,6 +21,10 @@
 // the container's state once everything has ended and been released, as
 // `delete` would, unless exec processes have state of their own there; its
 // exit status (the workload's) is then all that is left of it.
+// With --report-exit (a caller in the foreground: `run` and `exec` without
+// --detach) the sync fd stays open after the report and gets a last line,
+// `exit <status>`, once everything has ended, been recorded and (--remove)
+// deleted: the caller can return without waiting for the monitor's own exit.
 
 #include <string>
 
@@ -36,10 +40,11 @@ struct Options {
   std::string stdin_path, stdout_path, stderr_path;
   std::string console_socket;
   std::string overlay_group;
-  std::string netns;     // empty: the host's network
-  int preserve_fds = 0;  // fds 3..3+N-1 go to the workload
-  bool start = false;    // --start
-  bool remove = false;   // --remove
+  std::string netns;         // empty: the host's network
+  int preserve_fds = 0;      // fds 3..3+N-1 go to the workload
+  bool start = false;        // --start
+  bool remove = false;       // --remove
+  bool report_exit = false;  // --report-exit
 };
 
 Result<Options> parse_options(Args args);

@@ -183,7 +183,7 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
   }
   if (!spec.process) return make_error("{}/config.json: process: missing", bundle);
   if (spec.process->terminal && req.stdio.inherit && req.stdio.console_socket.empty() &&
-      !req.stdio.relay_terminal)
+      !req.stdio.foreground)
     return make_error("process.terminal is true: a --console-socket is required");
   std::string group = REAPER_TRY(
       overlay::group_for(ctx.config, spec.annotations, req.cli_namespace, req.fallback_namespace));
@@ -200,7 +200,8 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
                        ctx.envp,
                        start,
                        start && req.remove_at_exit,
-                       req.stdio.preserve_fds};
+                       req.stdio.preserve_fds,
+                       start && req.stdio.foreground};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -235,7 +236,7 @@ Result<Launched> launch_exec(const Context& ctx, const std::string& id, const st
   if (container.status != ProcessStatus::running)
     return errno_error(EINVAL, "container `{}` is {}, not running", id,
                        to_string(container.status));
-  if (process.terminal && stdio.inherit && stdio.console_socket.empty() && !stdio.relay_terminal)
+  if (process.terminal && stdio.inherit && stdio.console_socket.empty() && !stdio.foreground)
     return make_error("process.terminal is true: a --console-socket is required");
   auto dir = REAPER_TRY(ctx.store.open_dir(id));
   if (::mkdirat(dir.get(), "exec", 0700) < 0 && errno != EEXIST) return sys_error("mkdir exec");
@@ -260,7 +261,8 @@ Result<Launched> launch_exec(const Context& ctx, const std::string& id, const st
                        ctx.envp,
                        start,
                        false,
-                       stdio.preserve_fds};
+                       stdio.preserve_fds,
+                       start && stdio.foreground};
   if (!container.record.overlay_group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(container.record.overlay_group);
@@ -280,7 +282,7 @@ Result<Launched> launch_exec(const Context& ctx, const std::string& id, const st
 }
 
 Started started_from(Launched&& l) {
-  return Started{l.workload, std::move(l.monitor_fd), std::move(l.exec)};
+  return Started{l.workload, std::move(l.monitor_fd), std::move(l.exec), std::move(l.report)};
 }
 
 }  // namespace

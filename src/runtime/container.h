@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/fd.h"
 #include "runtime/rootfs.h"
+#include "runtime/spawn_monitor.h"
 #include "state/record.h"
 #include "state/store.h"
 
@@ -45,9 +46,11 @@ struct StdioSpec {
   bool inherit = true;
   std::string in, out, err;    // FIFO / file / empty (= /dev/null)
   std::string console_socket;  // terminal master goes there (runc convention)
-  // With a terminal and no console socket, the monitor relays between the
-  // caller's fds 0/1 and the terminal (foreground `run` and `exec`).
-  bool relay_terminal = false;
+  // The caller stays until the process has ended (`run` and `exec` without
+  // --detach): a terminal without a console socket is relayed between the
+  // caller's fds 0/1 and it, and the monitor reports the end on the sync
+  // pipe (Started::report).
+  bool foreground = false;
   // The caller's fds 3 to 3+N-1 go to the workload as they are (the CLI's
   // --preserve-fds); they must be open.
   int preserve_fds = 0;
@@ -98,6 +101,7 @@ struct Started {
   pid_t pid = 0;     // the workload
   UniqueFd monitor;  // a pidfd on its monitor, the caller's child (invalid for a sandbox)
   Status exec;
+  ExitReport report;  // with stdio.foreground: the monitor's last word
 };
 Result<Started> create_started(const Context& ctx, const CreateRequest& req);
 Result<Started> create_exec_started(const Context& ctx, const std::string& id,

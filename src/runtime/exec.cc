@@ -99,7 +99,7 @@ int cmd_exec(const Invocation& inv) {
   std::string exec_id = flags->get("exec-id", random_exec_id());
   runtime::StdioSpec stdio;
   stdio.console_socket = flags->get("console-socket");
-  stdio.relay_terminal = !flags->has("detach");
+  stdio.foreground = !flags->has("detach");
   stdio.preserve_fds = *preserved;
   auto started = runtime::create_exec_started(*ctx, id, exec_id, *json, stdio);
   if (!started) return fail(inv, started.error());
@@ -108,7 +108,8 @@ int cmd_exec(const Invocation& inv) {
       return fail(inv, st.error());
   }
   if (flags->has("detach")) return started->exec ? 0 : fail(inv, started->exec.error());
-  auto exit = wait_foreground(*ctx, id, exec_id, std::move(started->monitor));
+  auto exit =
+      wait_foreground(*ctx, id, exec_id, std::move(started->monitor), std::move(started->report));
   if (!started->exec) fail(inv, started->exec.error());
   (void)runtime::remove_exec(*ctx, id, exec_id);
   if (!exit) return fail(inv, exit.error());

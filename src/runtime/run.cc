@@ -16,7 +16,7 @@ int cmd_run(const Invocation& inv) {
   auto ctx = context(inv);
   if (!ctx) return fail(inv, ctx.error());
   auto& req = *made;
-  req.stdio.relay_terminal = !flags->has("detach");
+  req.stdio.foreground = !flags->has("detach");
   // Foreground without --keep: the monitor deletes the container itself
   // when it has ended; remove() below only finishes what it could not.
   req.remove_at_exit = !flags->has("detach") && !flags->has("keep");
@@ -36,7 +36,8 @@ int cmd_run(const Invocation& inv) {
     }
     return 0;
   }
-  auto exit = wait_foreground(*ctx, req.id, {}, std::move(started->monitor));
+  auto exit =
+      wait_foreground(*ctx, req.id, {}, std::move(started->monitor), std::move(started->report));
   if (!started->exec) fail(inv, started->exec.error());  // e.g. exec failed: 127, reported
   if (!flags->has("keep")) {
     auto st = runtime::remove(*ctx, req.id, true);

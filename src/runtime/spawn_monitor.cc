@@ -18,23 +18,26 @@ namespace {
 // The monitor's report is one line, two with --start. Read up to their
 // newlines, not to EOF: the workload child (forked, not yet exec'd) still
 // holds a copy of the pipe. A monitor that failed reports one line and exits.
-Result<std::vector<std::string>> read_report(int fd, size_t lines) {
-  std::string out;
+// What was read past the `lines`th newline is left in `pending` (with
+// --report-exit the last line may already be there).
+Result<std::vector<std::string>> read_report(int fd, size_t lines, std::string& pending) {
   char buf[4096];
-  for (;;) {
+  while (static_cast<size_t>(std::count(pending.begin(), pending.end(), '\n')) < lines) {
     ssize_t n = ::read(fd, buf, sizeof buf);  // blocks until the monitor reports or exits
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("read from monitor");
-    out.append(buf, static_cast<size_t>(n));
-    if (n == 0 || static_cast<size_t>(std::count(out.begin(), out.end(), '\n')) >= lines) break;
+    if (n == 0) break;
+    pending.append(buf, static_cast<size_t>(n));
   }
   std::vector<std::string> got;
-  for (size_t at = 0; at < out.size();) {
-    size_t nl = out.find('\n', at);
-    if (nl == std::string::npos) nl = out.size();
-    got.push_back(out.substr(at, nl - at));
+  size_t at = 0;
+  while (got.size() < lines && at < pending.size()) {
+    size_t nl = pending.find('\n', at);
+    if (nl == std::string::npos) nl = pending.size();
+    got.push_back(pending.substr(at, nl - at));
     at = nl + 1;
   }
+  pending.erase(0, std::min(at, pending.size()));
   return got;
 }
 
@@ -57,6 +60,7 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   argv.push_back(std::to_string(sync_fd));
   if (launch.start) argv.emplace_back("--start");
   if (launch.remove) argv.emplace_back("--remove");
+  if (launch.start && launch.report_exit) argv.emplace_back("--report-exit");
   std::vector<std::pair<int, int>> fds;
   for (int fd = 3; fd < sync_fd; ++fd) fds.emplace_back(fd, fd);
   fds.emplace_back(wr.get(), sync_fd);
@@ -65,7 +69,8 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
       "reaper-monitor");
   wr.reset();
 
-  auto lines = read_report(rd.get(), launch.start ? 2 : 1);
+  std::string pending;
+  auto lines = read_report(rd.get(), launch.start ? 2 : 1, pending);
   if (!lines.ok() || lines->empty() || (*lines)[0].empty()) {
     ::waitpid(pid, nullptr, 0);
     if (!lines.ok()) return std::move(lines).error();
@@ -86,8 +91,22 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
     } else if (auto started = monitor::parse_reply((*lines)[1]); !started.ok()) {
       out.exec = std::move(started).error();
     }
+    if (launch.report_exit) out.report = ExitReport{std::move(rd), std::move(pending)};
   }
   return out;
+}
+
+std::optional<int> read_exit_report(ExitReport& report) {
+  if (!report.fd) return std::nullopt;
+  auto lines = read_report(report.fd.get(), 1, report.pending);
+  report.fd.reset();
+  if (!lines.ok() || lines->empty() || !(*lines)[0].starts_with("exit ")) return std::nullopt;
+  std::string_view text = std::string_view((*lines)[0]).substr(5);
+  int status = -1;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), status);
+  if (ec != std::errc() || end != text.data() + text.size() || status < 0 || status > 255)
+    return std::nullopt;
+  return status;
 }
 
 }  // namespace reaper::runtime

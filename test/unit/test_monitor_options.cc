@@ -58,3 +58,13 @@ TEST_CASE("--preserve-fds: a decimal count from 0 to the maximum, nothing else")
     CHECK(std::string(n.error().what()).find("is not a count of fds") != std::string::npos);
   }
 }
+
+TEST_CASE("--report-exit: only with --start") {
+  auto o = parse({"--root", "/r", "--id", "c", "--bundle", "/b", "--sync-fd", "3", "--start",
+                  "--report-exit"});
+  REQUIRE(o.ok());
+  CHECK(o->report_exit);
+  o = parse({"--root", "/r", "--id", "c", "--bundle", "/b", "--sync-fd", "3", "--report-exit"});
+  REQUIRE_FALSE(o.ok());
+  CHECK(std::string(o.error().what()) == "--report-exit needs --start");
+}
