@@ -36,7 +36,15 @@ bool managed(std::string_view c) {
 }
 
 // "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:15 - cgroup cgroup rw,memory"
+// Only cgroup and cgroup2 mounts are parsed: the type, after " - " (paths
+// escape their spaces), is looked at first, so that the node's other mounts
+// cost no allocation.
 std::optional<Mount> parse_mount_line(std::string_view line) {
+  auto sep = line.find(" - ");
+  if (sep == std::string_view::npos) return std::nullopt;
+  std::string_view type = line.substr(sep + 3);
+  type = type.substr(0, type.find(' '));
+  if (type != "cgroup" && type != "cgroup2") return std::nullopt;
   auto fields = split(line, ' ');
   auto dash = std::find(fields.begin(), fields.end(), "-");
   if (fields.size() < 7 || dash == fields.end() || fields.end() - dash < 4) return std::nullopt;

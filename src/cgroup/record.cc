@@ -7,6 +7,7 @@
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/json_read.h"
 
 namespace reaper::cgroup {
 
@@ -77,9 +78,7 @@ std::string to_json(const Record& r) {
 
 Result<Record> parse_record(std::string_view json, std::string_view origin) {
   simdjson::dom::parser parser;
-  element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root); err != simdjson::SUCCESS)
-    return make_error("{}: malformed JSON: {}", origin, simdjson::error_message(err));
+  element root = REAPER_TRY_CTX(parse_json(parser, json), "{}", origin);
   object obj;
   int64_t version = 0;
   if (root.get_object().get(obj) != simdjson::SUCCESS ||

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include "cgroup/files.h"
+#include "common/json_read.h"
 
 namespace reaper::cgroup {
 
@@ -291,11 +292,8 @@ bool Resources::empty() const {
 
 Result<Resources> parse_resources(std::string_view json, std::string_view origin) {
   std::string path(origin);
-  if (json.empty()) return make_error("{}: malformed JSON: empty document", path);
   simdjson::dom::parser parser;
-  element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root); err != simdjson::SUCCESS)
-    return make_error("{}: malformed JSON: {}", path, simdjson::error_message(err));
+  element root = REAPER_TRY_CTX(parse_json(parser, json), "{}", path);
   object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS)
     return make_error("{}: expected object", path);

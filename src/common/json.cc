@@ -1,4 +1,5 @@
 #include "common/json.h"
+#include "common/json_read.h"
 
 #include <cassert>
 #include <iterator>
@@ -7,6 +8,15 @@
 #include <simdjson.h>
 
 namespace reaper {
+
+Result<simdjson::dom::element> parse_json(simdjson::dom::parser& parser, std::string_view json) {
+  if (json.empty()) return make_error("malformed JSON: empty document");
+  simdjson::dom::element root;
+  auto err = parser.allocate(json.size(), max_json_depth);
+  if (err == simdjson::SUCCESS) err = parser.parse(json.data(), json.size()).get(root);
+  if (err != simdjson::SUCCESS) return make_error("malformed JSON: {}", simdjson::error_message(err));
+  return root;
+}
 
 void use_portable_json_parser() {
   if (const auto* impl = simdjson::get_available_implementations()["fallback"])

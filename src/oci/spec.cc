@@ -21,6 +21,7 @@
 
 #include "common/fs.h"
 #include "common/json.h"
+#include "common/json_read.h"
 
 namespace reaper::oci {
 
@@ -481,15 +482,6 @@ Result<Spec> read_spec(element e) {
 
 // --- documents ---------------------------------------------------------------
 
-// Parses `json` with `parser`, which owns the memory the element points into.
-Result<element> parse_document(simdjson::dom::parser& parser, std::string_view json) {
-  if (json.empty()) return make_error("malformed JSON: empty document");
-  element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root); err != simdjson::SUCCESS)
-    return make_error("malformed JSON: {}", simdjson::error_message(err));
-  return root;
-}
-
 Error with_origin(Error err, std::string_view origin) {
   if (origin.empty()) return err;
   return std::move(err).wrap(origin);
@@ -498,7 +490,7 @@ Error with_origin(Error err, std::string_view origin) {
 template <typename T>
 Result<T> parse_with(std::string_view json, std::string_view origin, Result<T> (*read)(element)) {
   simdjson::dom::parser parser;
-  auto root = parse_document(parser, json);
+  auto root = parse_json(parser, json);
   if (!root) return with_origin(std::move(root).error(), origin);
   auto out = read(*root);
   if (!out) return with_origin(std::move(out).error(), origin);

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include "common/json_read.h"
 #include "common/sha256.h"
 
 namespace reaper::shim {
@@ -71,10 +72,7 @@ std::string group_key(const std::map<std::string, std::string, std::less<>>& ann
 Result<std::map<std::string, std::string, std::less<>>> parse_annotations(
     std::string_view config_json) {
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(config_json);
-  simdjson::dom::element root;
-  if (auto err = parser.parse(padded).get(root); err)
-    return make_error("config.json: {}", simdjson::error_message(err));
+  simdjson::dom::element root = REAPER_TRY_CTX(parse_json(parser, config_json), "config.json");
   std::map<std::string, std::string, std::less<>> out;
   simdjson::dom::element annotations;
   if (root["annotations"].get(annotations) != simdjson::SUCCESS || annotations.is_null())

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "common/json.h"
+#include "common/json_read.h"
 
 namespace reaper::state {
 
@@ -21,9 +22,7 @@ Error bad(std::string_view origin, std::string_view field, std::string_view why)
 
 Result<object> parse_object(simdjson::dom::parser& parser, std::string_view json,
                             std::string_view origin) {
-  element doc;
-  if (auto err = parser.parse(json.data(), json.size()).get(doc); err)
-    return make_error("{}: malformed JSON: {}", origin, simdjson::error_message(err));
+  element doc = REAPER_TRY_CTX(parse_json(parser, json), "{}", origin);
   object obj;
   if (doc.get(obj) != simdjson::SUCCESS) return make_error("{}: expected a JSON object", origin);
   int64_t version = 0;

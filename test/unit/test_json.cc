@@ -7,9 +7,12 @@
 #include <simdjson.h>
 
 #include "common/json.h"
+#include "common/json_read.h"
 
 using reaper::json_quote;
 using reaper::JsonWriter;
+using reaper::max_json_depth;
+using reaper::parse_json;
 
 namespace {
 
@@ -151,4 +154,23 @@ TEST_CASE("JsonWriter quotes keys and string values") {
   w.begin_object().key(key).value(std::string("v\0", 2)).end_object();
   CHECK(w.str() == R"({"k\"\n\ufffd":"v\u0000"})");
   CHECK(!JsonWriter().complete());
+}
+
+TEST_CASE("parse_json: nesting up to max_json_depth, deeper refused with a clear error") {
+  auto nested = [](size_t depth) {
+    return std::string(depth, '[') + "1" + std::string(depth, ']');
+  };
+  simdjson::dom::parser parser;
+  auto ok = parse_json(parser, nested(max_json_depth - 1));  // the document is a level
+  REQUIRE(ok.ok());
+  auto deep = parse_json(parser, nested(max_json_depth));
+  REQUIRE_FALSE(deep.ok());
+  CHECK(std::string(deep.error().what()).starts_with("malformed JSON: "));
+  CHECK(std::string(deep.error().what()).find("deep") != std::string::npos);
+  // The same parser goes on parsing (small after large, and the reverse).
+  CHECK(parse_json(parser, R"({"a":[1,2,{"b":null}]})").ok());
+  CHECK(parse_json(parser, std::string(100000, ' ') + "{}").ok());
+  auto empty = parse_json(parser, "");
+  REQUIRE_FALSE(empty.ok());
+  CHECK(std::string(empty.error().what()) == "malformed JSON: empty document");
 }
