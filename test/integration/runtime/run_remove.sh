@@ -37,4 +37,17 @@ expect_eq "$rc" rc=137 "run exit status after SIGKILL"
 if grep -q '^State:' /proc/"$exec_mon"/status 2>/dev/null; then
   grep -q '^State:.*Z' /proc/"$exec_mon"/status || fail "exec monitor $exec_mon still running"
 fi
+
+# The monitor killed: its report pipe closes without the last line, and run
+# still returns (the exit as the records have it: the monitor was lost),
+# leaving nothing behind.
+make_bundle "$WORK/k" /bin/sh -c 'echo up; exec sleep 1000'
+exec 4< <(rc=0; "$RT" run --bundle "$WORK/k" r4 2>/dev/null || rc=$?; echo "rc=$rc")
+read -r up <&4
+expect_eq "$up" up "workload r4 started"
+mon=$(sed -n 's/.*"monitor_pid":\([0-9]*\).*/\1/p' "$REAPER_RUNTIME_ROOT/r4/state.json")
+kill -KILL "$mon"
+read -r rc <&4 || fail "no exit status from run after its monitor was killed"
+[ "$rc" != rc=0 ] || fail "run succeeded although its monitor was killed"
+[ ! -e "$REAPER_RUNTIME_ROOT/r4" ] || fail "state of r4 left"
 pass
