@@ -14,7 +14,8 @@ Result<simdjson::dom::element> parse_json(simdjson::dom::parser& parser, std::st
   simdjson::dom::element root;
   auto err = parser.allocate(json.size(), max_json_depth);
   if (err == simdjson::SUCCESS) err = parser.parse(json.data(), json.size()).get(root);
-  if (err != simdjson::SUCCESS) return make_error("malformed JSON: {}", simdjson::error_message(err));
+  if (err != simdjson::SUCCESS)
+    return make_error("malformed JSON: {}", simdjson::error_message(err));
   return root;
 }
 
