@@ -12,7 +12,10 @@ namespace reaper {
 Result<simdjson::dom::element> parse_json(simdjson::dom::parser& parser, std::string_view json) {
   if (json.empty()) return make_error("malformed JSON: empty document");
   simdjson::dom::element root;
-  auto err = parser.allocate(json.size(), max_json_depth);
+  // A parser that already has the room (and the depth) keeps its buffers.
+  auto err = simdjson::SUCCESS;
+  if (parser.capacity() < json.size() || parser.max_depth() != max_json_depth)
+    err = parser.allocate(json.size(), max_json_depth);
   if (err == simdjson::SUCCESS) err = parser.parse(json.data(), json.size()).get(root);
   if (err != simdjson::SUCCESS)
     return make_error("malformed JSON: {}", simdjson::error_message(err));

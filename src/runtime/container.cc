@@ -201,7 +201,7 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
                        start,
                        start && req.remove_at_exit,
                        req.stdio.preserve_fds,
-                       start && req.stdio.foreground};
+                       req.stdio.foreground};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -262,7 +262,7 @@ Result<Launched> launch_exec(const Context& ctx, const std::string& id, const st
                        start,
                        false,
                        stdio.preserve_fds,
-                       start && stdio.foreground};
+                       stdio.foreground};
   if (!container.record.overlay_group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(container.record.overlay_group);
