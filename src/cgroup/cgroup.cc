@@ -165,6 +165,31 @@ Result<Cgroup> Cgroup::open(const Record& r) {
   return cg;
 }
 
+Result<Cgroup> Cgroup::adopt(const Record& r, std::vector<UniqueFd> fds) {
+  if (fds.size() != 2 * r.dirs.size())
+    return make_error("{} fds for the {} directories of cgroup `{}` (two each)", fds.size(),
+                      r.dirs.size(), r.cgroups_path);
+  Cgroup cg;
+  cg.version_ = r.version;
+  cg.cgroups_path_ = r.cgroups_path;
+  for (size_t i = 0; i < r.dirs.size(); ++i) {
+    const auto& d = r.dirs[i];
+    auto [parent, leaf] = split_leaf(d.path);
+    cg.entries_.push_back(Entry{d.controllers, CgroupDir::from_fd(d.path, std::move(fds[2 * i])),
+                                CgroupDir::from_fd(parent, std::move(fds[2 * i + 1])), leaf});
+  }
+  return cg;
+}
+
+std::vector<int> Cgroup::handover_fds() const {
+  std::vector<int> out;
+  for (const auto& e : entries_) {
+    out.push_back(e.dir.fd());
+    out.push_back(e.parent.fd());
+  }
+  return out;
+}
+
 Record Cgroup::record() const {
   Record r;
   r.version = version_;

@@ -2,8 +2,9 @@
 // A container's cgroup: one directory per hierarchy on v1, one on v2.
 //
 // Lifecycle (docs/resources.md):
-//   create   the init process's monitor, before it forks the workload:
-//            mkdir in every hierarchy (parents as needed, v1 cpuset parents
+//   create   the runtime core (CLI or shim) while the init process's
+//            monitor starts up, then handed to it (handover.h): mkdir in
+//            every hierarchy (parents as needed, v1 cpuset parents
 //            initialised, v2 controllers enabled in the ancestors), then
 //            linux.resources applied; any error removes what was created
 //   join     each workload child moves itself into every directory first
@@ -51,6 +52,15 @@ class Cgroup {
   static Result<Cgroup> create(const Layout& layout, const CgroupPath& path, const Resources& res);
   // Opens the cgroup a record describes; it is not removed on destruction.
   static Result<Cgroup> open(const Record& r);
+  // The cgroup a record describes, from its directories already open:
+  // for each of r.dirs the directory and its parent, in that order
+  // (handover_fds()). Not removed on destruction either.
+  static Result<Cgroup> adopt(const Record& r, std::vector<UniqueFd> fds);
+  // The fds adopt() takes, still owned by this object.
+  [[nodiscard]] std::vector<int> handover_fds() const;
+  // A created cgroup that is someone else's to remove from now on: it stays
+  // when this object goes.
+  void disown() { owned_ = false; }
 
   [[nodiscard]] bool valid() const { return !entries_.empty(); }
   [[nodiscard]] Version version() const { return version_; }

@@ -20,6 +20,10 @@ class CgroupDir {
  public:
   CgroupDir() = default;
   static Result<CgroupDir> open(std::string path);
+  // A directory already open (received from another process: handover.h).
+  static CgroupDir from_fd(std::string path, UniqueFd fd) {
+    return CgroupDir(std::move(path), std::move(fd));
+  }
   // A subdirectory, by name.
   [[nodiscard]] Result<CgroupDir> open_sub(std::string_view name) const;
 

@@ -1,7 +1,8 @@
 #pragma once
 // cgroup.json in a container's state directory: where its cgroup is, written
-// by the init process's monitor once the cgroup exists. Exec monitors join
-// the directories it names; stats, update and the OOM watch read it. When the
+// by the runtime core once it has created the cgroup (handover.h). Exec
+// monitors join the directories it names; stats, update and the OOM watch
+// read it. When the
 // container ends the monitor records the final OOM kill count (read before
 // the directories go) and then that the cgroup was removed. Versioned JSON,
 // written by temp file + rename like every record of the state store.

@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "common/syscalls.h"
 
 namespace reaper::monitor {
@@ -13,13 +16,19 @@ Status check_preserved_fds(int n) {
   return {};
 }
 
-Status close_inherited_fds(int preserve_fds, int sync_fd) {
+Status close_inherited_fds(int preserve_fds, std::initializer_list<int> keep) {
   REAPER_TRY(check_preserved_fds(preserve_fds));
   unsigned first = 3 + static_cast<unsigned>(preserve_fds);
-  auto sync = static_cast<unsigned>(sync_fd);
-  if (sync > first && sys::close_range(first, sync - 1, 0) < 0)
-    return sys_error("close inherited fds");
-  if (sys::close_range(sync + 1, ~0U, 0) < 0) return sys_error("close inherited fds");
+  std::vector<unsigned> kept;
+  for (int fd : keep)
+    if (fd >= 0 && static_cast<unsigned>(fd) >= first) kept.push_back(static_cast<unsigned>(fd));
+  std::sort(kept.begin(), kept.end());
+  for (unsigned fd : kept) {  // the gap below each kept fd
+    if (fd > first && sys::close_range(first, fd - 1, 0) < 0)
+      return sys_error("close inherited fds");
+    first = std::max(first, fd + 1);
+  }
+  if (sys::close_range(first, ~0U, 0) < 0) return sys_error("close inherited fds");
   return {};
 }
 

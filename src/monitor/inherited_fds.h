@@ -1,7 +1,11 @@
 #pragma once
 // The fds a monitor is started with: 0-2, the preserved range 3 to 3+N-1
-// that goes on to the workload (--preserve-fds), and the sync pipe above
-// it. Anything else a caller left open (not close-on-exec) is closed.
+// that goes on to the workload (--preserve-fds), and above it the sync pipe
+// and, for a container's init process, the socket its cgroup comes on
+// (--cgroup-fd). Anything else a caller left open (not close-on-exec) is
+// closed.
+
+#include <initializer_list>
 
 #include "common/error.h"
 
@@ -13,7 +17,7 @@ namespace reaper::monitor {
 Status check_preserved_fds(int n);
 
 // Checks the preserved range, then closes every fd above 2 but that range
-// and `sync_fd`.
-Status close_inherited_fds(int preserve_fds, int sync_fd);
+// and those in `keep` (-1 in it stands for none).
+Status close_inherited_fds(int preserve_fds, std::initializer_list<int> keep);
 
 }  // namespace reaper::monitor

@@ -102,6 +102,7 @@ class Monitor {
   UniqueFd dir_;                       // this process's state directory
   UniqueFd container_dir_;             // <root>/<id> (the same as dir_ for the init process)
   cgroup::Cgroup cgroup_;              // invalid when the workload gets none
+  UniqueFd cgroup_channel_;            // --cgroup-fd: the init process's cgroup comes on it
   UniqueFd netns_;                     // the pod network the workload joins; invalid: the host's
   UniqueFd epoll_;
   UniqueFd signals_;
@@ -204,9 +205,13 @@ Status Monitor::write_state_record() {
 }
 
 Status Monitor::setup() {
-  REAPER_TRY(close_inherited_fds(o_.preserve_fds, o_.sync_fd));
+  REAPER_TRY(close_inherited_fds(o_.preserve_fds, {o_.sync_fd, o_.cgroup_fd}));
   // The workload must not keep the report pipe open past its exec.
   ::fcntl(o_.sync_fd, F_SETFD, FD_CLOEXEC);
+  if (o_.cgroup_fd >= 0) {
+    cgroup_channel_.reset(o_.cgroup_fd);
+    ::fcntl(o_.cgroup_fd, F_SETFD, FD_CLOEXEC);
+  }
   if (::setsid() < 0) return sys_error("setsid");
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_error("become child subreaper");
   REAPER_TRY(open_dirs());
@@ -218,12 +223,14 @@ Status Monitor::setup() {
   // In the host's mount namespace, before anything is created: a pod network
   // that cannot be had fails the create, it never falls back to the host's.
   if (!o_.netns.empty()) netns_ = REAPER_TRY_CTX(network::open_pod_netns(o_.netns), "pod network");
-  // Before the overlay view: the cgroup hierarchies are the host's.
-  cgroup_ = REAPER_TRY(prepare_cgroup(*config_, o_, spec_, container_dir_.get()));
+  // Before the overlay view: an exec's cgroup is opened by the host's paths.
+  if (!o_.exec_id.empty()) cgroup_ = REAPER_TRY(open_exec_cgroup(*config_, container_dir_.get()));
   listener_ = REAPER_TRY(listen_at(dir_.get()));
   stdio_ = REAPER_TRY(setup_stdio(o_, *process_));
   REAPER_TRY(detach_own_stdio());
   REAPER_TRY(enter_overlay());
+  // Last before the fork: the caller creates it while all of the above runs.
+  if (cgroup_channel_) cgroup_ = REAPER_TRY(receive_container_cgroup(cgroup_channel_));
   child_ = REAPER_TRY_CTX(spawn_child(*process_, stdio_, cgroup_, netns_.get(), o_.preserve_fds,
                                       o_.start ? Release::at_once : Release::on_start),
                           "start the workload");

@@ -51,10 +51,11 @@ Result<Options> parse_options(Args args) {
       auto n = parse_preserve_fds(value);
       if (!n) return std::move(n).error();
       o.preserve_fds = *n;
-    } else if (flag == "--sync-fd") {
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), o.sync_fd);
-      if (ec != std::errc() || p != value.data() + value.size() || o.sync_fd < 3)
-        return make_error("--sync-fd: `{}` is not a file descriptor number >= 3", value);
+    } else if (flag == "--sync-fd" || flag == "--cgroup-fd") {
+      int& fd = flag == "--sync-fd" ? o.sync_fd : o.cgroup_fd;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), fd);
+      if (ec != std::errc() || p != value.data() + value.size() || fd < 3)
+        return make_error("{}: `{}` is not a file descriptor number >= 3", flag, value);
     } else {
       return make_error("unknown option `{}`", flag);
     }
@@ -66,6 +67,13 @@ Result<Options> parse_options(Args args) {
   if (o.sync_fd < 3 + o.preserve_fds)
     return make_error("--sync-fd {} is among the {} preserved fds (3-{})", o.sync_fd,
                       o.preserve_fds, 2 + o.preserve_fds);
+  if (o.cgroup_fd >= 0) {
+    if (!o.exec_id.empty()) return make_error("--cgroup-fd is for an init process");
+    if (o.cgroup_fd == o.sync_fd) return make_error("--cgroup-fd and --sync-fd are the same fd");
+    if (o.cgroup_fd < 3 + o.preserve_fds)
+      return make_error("--cgroup-fd {} is among the {} preserved fds (3-{})", o.cgroup_fd,
+                        o.preserve_fds, 2 + o.preserve_fds);
+  }
   return o;
 }
 

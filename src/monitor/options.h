@@ -5,7 +5,7 @@
 //   reaper-monitor --root R --id ID [--exec-id E] --bundle B --sync-fd N
 //                  [--stdin P] [--stdout P] [--stderr P] [--console-socket S]
 //                  [--overlay-group G] [--netns PATH] [--preserve-fds N]
-//                  [--start [--report-exit]] [--remove]
+//                  [--start [--report-exit]] [--remove] [--cgroup-fd N]
 //
 // Without --stdin/--stdout/--stderr the workload inherits the monitor's fds
 // 0-2. With --preserve-fds N it also inherits fds 3 to 3+N-1 (the sync fd
@@ -25,6 +25,9 @@
 // --detach) the sync fd stays open after the report and gets a last line,
 // `exit <status>`, once everything has ended, been recorded and (--remove)
 // deleted: the caller can return without waiting for the monitor's own exit.
+// With --cgroup-fd (an init process) the container's cgroup comes on that
+// socket from the caller, which creates it while the monitor starts up
+// (cgroup/handover.h); without it the workload gets no cgroup of its own.
 
 #include <string>
 
@@ -36,6 +39,7 @@ namespace reaper::monitor {
 struct Options {
   std::string root, id, exec_id, bundle;
   int sync_fd = -1;
+  int cgroup_fd = -1;  // --cgroup-fd; -1: no cgroup is coming
   bool have_stdio_paths = false;
   std::string stdin_path, stdout_path, stderr_path;
   std::string console_socket;

@@ -1,49 +1,24 @@
 #include "monitor/placement.h"
 
-#include "cgroup/layout.h"
-#include "cgroup/path.h"
+#include "cgroup/handover.h"
 #include "cgroup/record.h"
-#include "cgroup/resources.h"
 
 namespace reaper::monitor {
 
-namespace {
-
-// CRI's pod sandbox: the pod-level cgroup is kubelet's, the (simulated)
-// pause container gets none.
-bool is_sandbox(const oci::Spec& spec) {
-  auto it = spec.annotations.find("io.kubernetes.cri.container-type");
-  return it != spec.annotations.end() && it->second == "sandbox";
-}
-
-Result<cgroup::Cgroup> create_for_container(const oci::Spec& spec, int container_dir) {
-  auto path = REAPER_TRY(cgroup::parse_cgroups_path(spec.cgroups_path));
-  cgroup::Resources res;
-  if (!spec.resources_json.empty())
-    res = REAPER_TRY(cgroup::parse_resources(spec.resources_json, "linux.resources"));
-  auto layout = REAPER_TRY(cgroup::detect_layout());
-  auto cg = REAPER_TRY(cgroup::Cgroup::create(layout, path, res));
-  REAPER_TRY(cgroup::write_record(container_dir, cg.record()));
-  return cg;
-}
-
-Result<cgroup::Cgroup> open_for_exec(int container_dir) {
-  auto rec = REAPER_TRY(cgroup::read_record(container_dir));
-  if (!rec) return cgroup::Cgroup();
-  if (rec->removed) return make_error("the container's cgroup was removed: it has ended");
-  REAPER_TRY(cgroup::verify_record(*rec));
-  return cgroup::Cgroup::open(*rec);
-}
-
-}  // namespace
-
-Result<cgroup::Cgroup> prepare_cgroup(const NodeConfig& config, const Options& o,
-                                      const oci::Spec& spec, int container_dir) {
+Result<cgroup::Cgroup> open_exec_cgroup(const NodeConfig& config, int container_dir) {
   if (!config.cgroups_enabled) return cgroup::Cgroup();
-  if (!o.exec_id.empty()) return REAPER_TRY_CTX(open_for_exec(container_dir), "cgroup");
-  // Without linux.cgroupsPath (the CLI by hand) no cgroup, as the original.
-  if (spec.cgroups_path.empty() || is_sandbox(spec)) return cgroup::Cgroup();
-  return REAPER_TRY_CTX(create_for_container(spec, container_dir), "cgroup");
+  auto rec = REAPER_TRY_CTX(cgroup::read_record(container_dir), "cgroup");
+  if (!rec) return cgroup::Cgroup();
+  if (rec->removed) return make_error("cgroup: the container's cgroup was removed: it has ended");
+  REAPER_TRY_CTX(cgroup::verify_record(*rec), "cgroup");
+  return REAPER_TRY_CTX(cgroup::Cgroup::open(*rec), "cgroup");
+}
+
+Result<cgroup::Cgroup> receive_container_cgroup(UniqueFd& channel) {
+  auto cg = cgroup::receive_cgroup(channel.get());
+  channel.reset();  // one message
+  if (!cg.ok()) return std::move(cg).error().wrap("cgroup");
+  return cg;
 }
 
 Status end_cgroup(cgroup::Cgroup& cg, int container_dir) {

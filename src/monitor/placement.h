@@ -2,10 +2,12 @@
 // The monitor's side of resources: which cgroup its workload goes into, and
 // the end of that cgroup.
 //
-// The init process's monitor creates the container's cgroup (and owns it);
-// an exec's monitor joins the container's existing one, read from
-// cgroup.json. Either way the workload child moves itself in as the first
-// thing after the fork (monitor/child.cc), while it is still root and
+// A container's cgroup is created by the runtime core (CLI or shim) while
+// the init process's monitor starts up, and handed to that monitor
+// (cgroup/handover.h), which owns it from its `ok` on and removes it when the
+// container ends; an exec's monitor joins the container's existing one, read
+// from cgroup.json. Either way the workload child moves itself in as the
+// first thing after the fork (monitor/child.cc), while it is still root and
 // single-threaded, long before "created" is reported: nothing of the
 // workload runs outside the cgroup, and no pid is written by anyone else,
 // so a moving or reused pid is never an issue. A thread moving itself is
@@ -16,18 +18,20 @@
 #include "cgroup/cgroup.h"
 #include "common/config.h"
 #include "common/error.h"
-#include "monitor/options.h"
-#include "oci/spec.h"
+#include "common/fd.h"
 
 namespace reaper::monitor {
 
-// The cgroup for this monitor's workload: created (init process) or opened
-// (exec); an invalid Cgroup when there is none (REAPER_CGROUPS=disabled, no
-// linux.cgroupsPath, a pod sandbox). `container_dir` is <root>/<id>, where
-// cgroup.json lives. Before the overlay view is entered: /sys/fs/cgroup and
-// /proc/self/mountinfo are read in the host's mount namespace.
-Result<cgroup::Cgroup> prepare_cgroup(const NodeConfig& config, const Options& o,
-                                      const oci::Spec& spec, int container_dir);
+// The cgroup an exec's workload joins, opened from cgroup.json in
+// `container_dir` (<root>/<id>); an invalid Cgroup when the container has
+// none (or REAPER_CGROUPS=disabled). In the host's mount namespace, before
+// the overlay view is entered: the record's paths are the host's.
+Result<cgroup::Cgroup> open_exec_cgroup(const NodeConfig& config, int container_dir);
+
+// The init process's cgroup, from the caller on `channel` (--cgroup-fd),
+// which is closed after: blocks until the cgroup was created and sent, or
+// the caller gave up. Works in any mount namespace: it comes as open fds.
+Result<cgroup::Cgroup> receive_container_cgroup(UniqueFd& channel);
 
 // When the init process has ended: SIGKILL to everything left in the
 // cgroup (execs and escaped processes too) and wait for it to exit, record

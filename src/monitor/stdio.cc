@@ -8,7 +8,7 @@
 #include <sys/un.h>
 #include <termios.h>
 
-#include <cstring>
+#include "common/fd_passing.h"
 
 namespace reaper::monitor {
 
@@ -107,20 +107,10 @@ Status send_fd(const std::string& socket_path, int fd, std::string_view name) {
   socket_path.copy(addr.sun_path, socket_path.size());
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
     return sys_error("connect to console socket `{}`", socket_path);
-  iovec iov{const_cast<char*>(name.data()), name.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-  if (::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) < 0)
-    return sys_error("send terminal to console socket `{}`", socket_path);
+  const int fds[] = {fd};
+  if (auto st = send_with_fds(sock.get(), name, fds); !st)
+    return std::move(st).error().wrap(
+        fmt::format("send terminal to console socket `{}`", socket_path));
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <map>
 
+#include "cgroup/handover.h"
 #include "common/fs.h"
 #include "common/syscalls.h"
 #include "monitor/control.h"
@@ -16,6 +17,7 @@
 #include "oci/spec.h"
 #include "overlay/overlay.h"
 #include "process/proc.h"
+#include "runtime/container_cgroup.h"
 #include "runtime/monitor_link.h"
 #include "runtime/pod_network.h"
 #include "runtime/spawn_monitor.h"
@@ -201,7 +203,8 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
                        start,
                        start && req.remove_at_exit,
                        req.stdio.preserve_fds,
-                       req.stdio.foreground};
+                       req.stdio.foreground,
+                       {}};
   if (!group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(group);
@@ -212,16 +215,30 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
   }
   auto extra = stdio_args(req.stdio);
   launch.args.insert(launch.args.end(), extra.begin(), extra.end());
+  // Made here while the monitor starts up; ours to remove until it reports.
+  std::optional<cgroup::Cgroup> cg;
+  if (wants_cgroup(ctx.config, spec)) {
+    launch.send_cgroup = [&](int sock) -> Status {
+      cg = REAPER_TRY(create_container_cgroup(spec, dir.get()));
+      auto sent = cgroup::send_cgroup(sock, *cg);
+      // EPIPE: the monitor failed before it took it; its report says why.
+      if (!sent.ok() && sent.error().err() != EPIPE) return sent;
+      return {};
+    };
+  }
   auto launched = launch_monitor(launch);
   if (!launched.ok()) {
-    // Nothing half-created stays: the image's mount point (and with it a
-    // mount the failed monitor left in the view), the state dir, and the
-    // rootfs mounts (when `rootfs` goes).
+    // Nothing half-created stays: the cgroup (emptied by the failed
+    // monitor), the image's mount point (and with it a mount the failed
+    // monitor left in the view), the state dir, and the rootfs mounts (when
+    // `rootfs` goes).
+    cg.reset();
     (void)overlay::remove_image_dir(ctx.store.root(), req.id);
     (void)ctx.store.remove_dir(req.id);
     return std::move(launched).error().wrap(fmt::format("create `{}`", req.id));
   }
-  rootfs->release();  // mounted until remove()
+  rootfs->release();     // mounted until remove()
+  if (cg) cg->disown();  // the monitor's now
   return launched;
 }
 
@@ -262,7 +279,8 @@ Result<Launched> launch_exec(const Context& ctx, const std::string& id, const st
                        start,
                        false,
                        stdio.preserve_fds,
-                       stdio.foreground};
+                       stdio.foreground,
+                       {}};
   if (!container.record.overlay_group.empty()) {
     launch.args.emplace_back("--overlay-group");
     launch.args.push_back(container.record.overlay_group);

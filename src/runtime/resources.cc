@@ -1,7 +1,8 @@
 // The resources side of the runtime core: stats, update, the OOM watch and
-// the cgroup backstop of delete. The cgroup itself is created, joined and
-// removed by the monitors (monitor/placement.h); this side only reads the
-// record they leave in the container's state directory (cgroup.json).
+// the cgroup backstop of delete. The cgroup itself is created by the core
+// at create (container_cgroup.h), joined and removed by the monitors
+// (monitor/placement.h); this side only reads the record in the
+// container's state directory (cgroup.json).
 
 #include "cgroup/resources.h"
 #include "cgroup/cgroup.h"

@@ -1,6 +1,7 @@
 #include "runtime/spawn_monitor.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,21 +65,45 @@ Result<Launched> launch_monitor(const MonitorLaunch& launch) {
   std::vector<std::pair<int, int>> fds;
   for (int fd = 3; fd < sync_fd; ++fd) fds.emplace_back(fd, fd);
   fds.emplace_back(wr.get(), sync_fd);
+  UniqueFd ours;    // the cgroup goes out on it
+  UniqueFd theirs;  // the monitor's end, at sync_fd + 1
+  if (launch.send_cgroup) {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+      return sys_error("socketpair");
+    ours.reset(sp[0]);
+    theirs.reset(sp[1]);
+    fds.emplace_back(theirs.get(), sync_fd + 1);
+    argv.emplace_back("--cgroup-fd");
+    argv.push_back(std::to_string(sync_fd + 1));
+  }
   pid_t pid = REAPER_TRY_CTX(
       spawn(SpawnRequest{"/proc/self/exe", std::move(argv), launch.envp, std::move(fds)}),
       "reaper-monitor");
   wr.reset();
+  theirs.reset();
 
+  // While the monitor execs and sets up, on the other CPU if there is one.
+  Status sent;
+  if (launch.send_cgroup) {
+    sent = launch.send_cgroup(ours.get());
+    ours.reset();  // without a message the monitor sees the end of the socket
+  }
+
+  // The monitor's `ok` means it got the cgroup (it waits for it before it
+  // forks); when it failed, a cgroup that could not be made is the cause.
   std::string pending;
   auto lines = read_report(rd.get(), launch.start ? 2 : 1, pending);
   if (!lines.ok() || lines->empty() || (*lines)[0].empty()) {
     ::waitpid(pid, nullptr, 0);
+    if (!sent.ok()) return std::move(sent).error();
     if (!lines.ok()) return std::move(lines).error();
     return make_error("reaper-monitor exited before reporting");
   }
   auto reply = monitor::parse_reply((*lines)[0]);
   if (!reply.ok()) {
     ::waitpid(pid, nullptr, 0);  // a monitor that failed exits right after reporting
+    if (!sent.ok()) return std::move(sent).error();
     return std::move(reply).error();
   }
   Launched out;

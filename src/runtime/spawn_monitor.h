@@ -7,10 +7,13 @@
 // With `start` (monitor option --start) it also returns the exec's result,
 // the report's second line; with `report_exit` too (--report-exit) the sync
 // pipe, on which the monitor's last line, `exit <status>`, comes once all
-// has ended (read_exit_report()).
+// has ended (read_exit_report()). With `send_cgroup` the caller creates the
+// container's cgroup while the monitor starts up and sends it on a socket
+// the monitor gets as --cgroup-fd (cgroup/handover.h).
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +30,10 @@ struct MonitorLaunch {
   bool remove = false;       // delete the state when all has ended (--remove)
   int preserve_fds = 0;      // the caller's fds 3.. go to the workload (--preserve-fds)
   bool report_exit = false;  // with `start`: the exit on the sync pipe (--report-exit)
+  // Run once the monitor is spawned, before its report is read: sends the
+  // cgroup on `sock`. Its error is the launch's, once the monitor (which then
+  // gets no cgroup and fails) has exited.
+  std::function<Status(int sock)> send_cgroup;
 };
 
 // The sync pipe's read end after the start-up report, and what was read

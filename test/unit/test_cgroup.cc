@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,12 +23,14 @@
 #include <vector>
 
 #include "cgroup/cgroup.h"
+#include "cgroup/handover.h"
 #include "cgroup/layout.h"
 #include "cgroup/oom.h"
 #include "cgroup/path.h"
 #include "cgroup/record.h"
 #include "cgroup/resources.h"
 #include "cgroup/stats.h"
+#include "common/fd_passing.h"
 #include "common/fs.h"
 #include "common/syscalls.h"
 
@@ -597,6 +600,74 @@ TEST_CASE("cgroup v1 (fake): errors leave nothing behind") {
         Cgroup::create(layout, path_of("/c5"), parse_ok(R"({"unified": {"memory.high": "1"}})"));
     REQUIRE_FALSE(cg.ok());
     CHECK_FALSE(exists(fake.dir("cpu", "/c5")));
+  }
+}
+
+TEST_CASE("cgroup v1 (fake): handed over with its fds; the sender removes it until disowned") {
+  FakeCgroupfs fake(Version::v1);
+  int sp[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
+  UniqueFd ours(sp[0]);
+  UniqueFd theirs(sp[1]);
+
+  SUBCASE("received: the same directories, kept when the receiver's copy goes") {
+    auto created =
+        Cgroup::create(fake.layout(), path_of("/h1/c1"), parse_ok(R"({"pids": {"limit": 9}})"));
+    REQUIRE(created.ok());
+    REQUIRE(send_cgroup(ours.get(), *created).ok());
+    {
+      auto got = receive_cgroup(theirs.get());
+      REQUIRE_MESSAGE(got.ok(), (got.ok() ? "" : got.error().what()));
+      CHECK(to_json(got->record()) == to_json(created->record()));
+      // Its fds are the directories themselves: a write through them lands.
+      REQUIRE(got->apply(parse_ok(R"({"pids": {"limit": 11}})")).ok());
+      CHECK(read_text(fake.dir("pids", "/h1/c1/pids.max")) == "11");
+    }
+    for (auto h : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"})
+      CHECK(exists(fake.dir(h, "/h1/c1")));  // adopted, not owned
+    SUBCASE("not disowned: the sender removes it") {
+      created = Cgroup();
+    }
+    SUBCASE("disowned: it stays") {
+      created->disown();
+      created = Cgroup();
+      CHECK(exists(fake.dir("memory", "/h1/c1")));
+      for (auto h : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"}) {
+        FakeCgroupfs::unpopulate(fake.dir(h, "/h1/c1"));
+        ::rmdir(fake.dir(h, "/h1/c1").c_str());
+      }
+    }
+    for (auto h : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"})
+      CHECK_FALSE(exists(fake.dir(h, "/h1/c1")));
+  }
+  SUBCASE("the sender gave up: a clear error") {
+    ours.reset();
+    auto got = receive_cgroup(theirs.get());
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().what() == "the caller did not create it");
+  }
+  SUBCASE("a record and fds that do not match are refused, the fds closed") {
+    Record one;
+    one.version = Version::v1;
+    one.cgroups_path = "/x";
+    one.dirs.push_back({fake.dir("pids", "/x"), {"pids"}});
+    int fds[] = {theirs.get()};
+    REQUIRE(send_with_fds(ours.get(), to_json(one), fds).ok());
+    auto open_fds = [] {
+      size_t n = 0;
+      if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d) != nullptr) ++n;
+        ::closedir(d);
+      }
+      return n;
+    };
+    size_t before = open_fds();
+    auto got = receive_cgroup(theirs.get());
+    CHECK(open_fds() == before);
+    REQUIRE_FALSE(got.ok());
+    CHECK_MESSAGE(
+        got.error().what().find("1 fds for the 1 directories of cgroup `/x`") != std::string::npos,
+        got.error().what());
   }
 }
 

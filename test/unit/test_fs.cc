@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fd_passing.h"
 #include "common/fs.h"
 
 using namespace reaper;
@@ -76,4 +78,56 @@ TEST_CASE("path_components and normalize_absolute") {
   CHECK(std::string(dots.error().what()) == "`/a/../etc`: `.` and `..` are not allowed");
   CHECK_FALSE(fs::normalize_absolute("/a/./b").ok());
   CHECK_FALSE(fs::normalize_absolute("").ok());
+}
+
+TEST_CASE("fd passing: data and fds in one message, limits, the peer gone") {
+  int sp[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
+  UniqueFd a(sp[0]);
+  UniqueFd b(sp[1]);
+  int p[2];
+  REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  UniqueFd rd(p[0]);
+  UniqueFd wr(p[1]);
+
+  SUBCASE("received fds are new, close-on-exec, and the same files") {
+    int fds[] = {rd.get(), wr.get()};
+    REQUIRE(send_with_fds(a.get(), "two", fds).ok());
+    auto got = receive_with_fds(b.get(), 16);
+    REQUIRE(got.ok());
+    CHECK(got->data == "two");
+    REQUIRE(got->fds.size() == 2);
+    CHECK(got->fds[0].get() != rd.get());
+    CHECK((::fcntl(got->fds[1].get(), F_GETFD) & FD_CLOEXEC) != 0);
+    REQUIRE(::write(got->fds[1].get(), "x", 1) == 1);
+    char c = 0;
+    REQUIRE(::read(rd.get(), &c, 1) == 1);
+    CHECK(c == 'x');
+  }
+  SUBCASE("a message longer than asked for is refused") {
+    REQUIRE(send_with_fds(a.get(), "0123456789", {}).ok());
+    auto got = receive_with_fds(b.get(), 4);
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().what() == "message longer than 4 bytes");
+  }
+  SUBCASE("no data, or too many fds, is not sent") {
+    CHECK_FALSE(send_with_fds(a.get(), "", {}).ok());
+    std::vector<int> many(max_passed_fds + 1, rd.get());
+    auto st = send_with_fds(a.get(), "many", many);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().err() == EINVAL);
+  }
+  SUBCASE("the peer closed: empty data, no error; sending to it: EPIPE, no SIGPIPE") {
+    a.reset();
+    auto got = receive_with_fds(b.get(), 16);
+    REQUIRE(got.ok());
+    CHECK(got->data.empty());
+    int sp2[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp2) == 0);
+    UniqueFd c(sp2[0]);
+    ::close(sp2[1]);
+    auto st = send_with_fds(c.get(), "late", {});
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().err() == EPIPE);
+  }
 }

@@ -68,3 +68,31 @@ TEST_CASE("--report-exit: only with --start") {
   REQUIRE_FALSE(o.ok());
   CHECK(std::string(o.error().what()) == "--report-exit needs --start");
 }
+
+TEST_CASE("--cgroup-fd: an fd of its own, for an init process") {
+  auto o =
+      parse({"--root", "/r", "--id", "c", "--bundle", "/b", "--sync-fd", "3", "--cgroup-fd", "4"});
+  REQUIRE(o.ok());
+  CHECK(o->cgroup_fd == 4);
+  CHECK(parse({"--root", "/r", "--id", "c", "--bundle", "/b", "--sync-fd", "3"})->cgroup_fd == -1);
+  struct {
+    std::vector<std::string> extra;
+    const char* message;
+  } refused[] = {
+      {{"--cgroup-fd", "3"}, "--cgroup-fd and --sync-fd are the same fd"},
+      {{"--cgroup-fd", "2"}, "--cgroup-fd: `2` is not a file descriptor number >= 3"},
+      {{"--cgroup-fd", "4x"}, "--cgroup-fd: `4x` is not a file descriptor number >= 3"},
+      {{"--cgroup-fd", "4", "--exec-id", "e"}, "--cgroup-fd is for an init process"},
+  };
+  for (const auto& r : refused) {
+    std::vector<std::string> args{"--root", "/r", "--id", "c", "--bundle", "/b", "--sync-fd", "3"};
+    args.insert(args.end(), r.extra.begin(), r.extra.end());
+    auto got = parse(args);
+    REQUIRE_FALSE(got.ok());
+    CHECK(std::string(got.error().what()) == r.message);
+  }
+  auto among = parse({"--root", "/r", "--id", "c", "--bundle", "/b", "--preserve-fds", "2",
+                      "--sync-fd", "5", "--cgroup-fd", "4"});
+  REQUIRE_FALSE(among.ok());
+  CHECK(std::string(among.error().what()) == "--cgroup-fd 4 is among the 2 preserved fds (3-4)");
+}

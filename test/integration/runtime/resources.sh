@@ -196,6 +196,30 @@ expect_eq "$rc" 1 "create with .. in cgroupsPath"
 grep -q 'cgroupsPath `../escape`: `.` and `..` are not allowed' "$WORK/err" ||
   fail "unclear cgroupsPath error: $(cat "$WORK/err")"
 
+# --- the cgroup is made by the CLI while the monitor starts, and removed by --
+# --- the CLI when the monitor fails (before or after it took the cgroup) -------
+# A leaf that exists in one hierarchy (the last one made): someone else's.
+last=$(echo $CONTROLLERS | awk '{print $NF}')
+mkdir -p "$(cg_dir "$last" taken)"
+cg_bundle "$WORK/taken" taken '{}' /bin/true
+rc=0; "$RT" run --bundle "$WORK/taken" taken 2>"$WORK/err" || rc=$?
+expect_eq "$rc" 1 "run with a cgroup that exists"
+grep -q "cgroup \`$(cg_dir "$last" taken)\` already exists" "$WORK/err" ||
+  fail "unclear error for an existing cgroup: $(cat "$WORK/err")"
+[ -d "$(cg_dir "$last" taken)" ] || fail "the cgroup that was someone else's was removed"
+rmdir "$(cg_dir "$last" taken)"
+expect_gone taken
+[ ! -e "$REAPER_RUNTIME_ROOT/taken" ] || fail "a refused run left its state"
+# A monitor that fails in its own set-up (no console socket to send its
+# terminal to) gets no cgroup, and the CLI removes the one it made.
+TERMINAL=true cg_bundle "$WORK/nosock" nosock '{"pids": {"limit": 10}}' /bin/true
+rc=0; "$RT" create --console-socket "$WORK/missing.sock" --bundle "$WORK/nosock" nosock \
+  2>"$WORK/err" || rc=$?
+expect_eq "$rc" 1 "create with a console socket that is not there"
+grep -q "console socket" "$WORK/err" || fail "unclear console socket error: $(cat "$WORK/err")"
+expect_gone nosock
+[ ! -e "$REAPER_RUNTIME_ROOT/nosock" ] || fail "a failed create left its state"
+
 # --- REAPER_CGROUPS=disabled: no cgroup, stats from /proc, updates ignored -----
 cg_bundle "$WORK/off" off '{"memory": {"limit": 33554432}}' /bin/sleep 1000
 REAPER_CGROUPS=disabled "$RT" run --detach --bundle "$WORK/off" off
