@@ -114,7 +114,10 @@ Status set_capability_sets(const oci::Capabilities& caps) {
   int rc = cap_set_proc(state);
   cap_free(state);
   if (rc < 0) return sys_error("set capabilities");
-  if (cap_reset_ambient() < 0 && errno != EINVAL) return sys_error("reset ambient capabilities");
+  // One call (libcap's cap_reset_ambient() first asks about each of the 41
+  // capabilities in turn). EINVAL: a kernel without ambient capabilities.
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    return sys_error("reset ambient capabilities");
   // The kernel keeps a capability in the ambient set only while it is both
   // permitted and inheritable; one the spec lists as ambient without being
   // both can never be ambient, so it is not asked for (runc and crun go on

@@ -31,4 +31,13 @@ EXTRA_PROCESS=', "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL"], "effect
 "$RT" run --bundle "$WORK/d" id3 >"$WORK/out3" 2>&1 || fail "ambient: $(cat "$WORK/out3")"
 grep -q "CapAmb:.*0000000000000001$" "$WORK/out3" || fail "CapAmb: $(cat "$WORK/out3")"
 grep -q "CapEff:.*0000000000000001$" "$WORK/out3" || fail "CapEff (uid 1000): $(cat "$WORK/out3")"
+
+# The ambient set is the spec's alone: one the caller had (here CAP_NET_RAW,
+# raised by setpriv; the monitor and the child inherit it) is cleared even
+# when the spec would allow it (permitted and inheritable, ambient empty).
+EXTRA_PROCESS=', "capabilities": {"bounding": ["CAP_NET_RAW"], "effective": ["CAP_NET_RAW"], "permitted": ["CAP_NET_RAW"], "inheritable": ["CAP_NET_RAW"], "ambient": []}' \
+  make_bundle "$WORK/e" /bin/sh -c 'grep CapAmb /proc/self/status'
+setpriv --inh-caps +net_raw --ambient-caps +net_raw -- "$RT" run --bundle "$WORK/e" id4 \
+  >"$WORK/out4" 2>&1 || fail "ambient cleared: $(cat "$WORK/out4")"
+grep -q "CapAmb:.*0000000000000000$" "$WORK/out4" || fail "CapAmb inherited: $(cat "$WORK/out4")"
 pass
