@@ -539,7 +539,10 @@ void Monitor::finish() {
   if (owner) (void)cgroup_.kill_all(false);
   kill_descendants();
   if (owner) {
-    if (auto st = end_cgroup(cgroup_, container_dir_.get()); !st) log(st.error());
+    // --remove: the state goes next, and nothing watches a CLI's `run`
+    // for OOM kills; should the state stay after all (an exec's, or an
+    // error), `delete` finds the cgroup gone.
+    if (auto st = end_cgroup(cgroup_, container_dir_.get(), !o_.remove); !st) log(st.error());
   }
   drain_terminal();
   if (auto st = write_exit_record(dir_.get(), state::to_json(exit_)); !st)

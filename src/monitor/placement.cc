@@ -21,16 +21,21 @@ Result<cgroup::Cgroup> receive_container_cgroup(UniqueFd& channel) {
   return cg;
 }
 
-Status end_cgroup(cgroup::Cgroup& cg, int container_dir) {
+Status end_cgroup(cgroup::Cgroup& cg, int container_dir, bool record) {
   if (!cg.valid()) return {};
-  Status killed = cg.kill_all(true);
   auto rec = cg.record();
   // Read while the directories exist; OOM watchers fall back to it.
   if (auto kills = cg.oom_kills(); kills.ok()) rec.final_oom_kills = *kills;
-  REAPER_TRY_CTX(cgroup::write_record(container_dir, rec), "cgroup");
-  REAPER_TRY_CTX(killed, "cgroup: end its processes");
-  REAPER_TRY_CTX(cg.remove(), "cgroup");
+  if (record) REAPER_TRY_CTX(cgroup::write_record(container_dir, rec), "cgroup");
+  // The caller killed what was in it and reaped its own descendants: it is
+  // empty unless a process joined since (an exec's child) or is still
+  // exiting. rmdir says which (EBUSY), without reading every cgroup.procs.
+  if (!cg.remove().ok()) {
+    REAPER_TRY_CTX(cg.kill_all(true), "cgroup: end its processes");
+    REAPER_TRY_CTX(cg.remove(), "cgroup");
+  }
   rec.removed = true;
+  if (!record) return {};
   return cgroup::write_record(container_dir, rec);
 }
 

@@ -33,9 +33,11 @@ Result<cgroup::Cgroup> open_exec_cgroup(const NodeConfig& config, int container_
 // the caller gave up. Works in any mount namespace: it comes as open fds.
 Result<cgroup::Cgroup> receive_container_cgroup(UniqueFd& channel);
 
-// When the init process has ended: SIGKILL to everything left in the
-// cgroup (execs and escaped processes too) and wait for it to exit, record
-// the final OOM kill count, remove the cgroup and record that.
-Status end_cgroup(cgroup::Cgroup& cg, int container_dir);
+// When the init process has ended and its processes were killed: the
+// final OOM kill count read, the cgroup removed (whatever joined or still
+// exits in it is killed and waited for first, if rmdir finds it busy), and
+// with `record` both written to cgroup.json (the count before the removal,
+// for OOM watchers that find the cgroup gone).
+Status end_cgroup(cgroup::Cgroup& cg, int container_dir, bool record);
 
 }  // namespace reaper::monitor

@@ -106,6 +106,23 @@ grep -q '"status":143' "$REAPER_RUNTIME_ROOT/lim/exec/bg/exit.json" ||
 expect_gone lim
 "$RT" delete lim
 
+# The init process is killed while an exec process runs in the cgroup: the
+# init's monitor kills that one too (it is not its descendant: rmdir finds
+# the cgroup busy until it has exited) and the cgroup still goes.
+cg_bundle "$WORK/pair" pair '{}' /bin/sleep 1000
+"$RT" run --detach --bundle "$WORK/pair" pair
+"$RT" exec --detach --exec-id ex pair -- /bin/sleep 1001
+pair_mon=$(monitor_of pair)
+ex_mon=$(sed -n 's/.*"monitor_pid":\([0-9]*\).*/\1/p' "$REAPER_RUNTIME_ROOT/pair/exec/ex/state.json")
+"$RT" kill pair KILL
+tail --pid="$pair_mon" -f /dev/null
+tail --pid="$ex_mon" -f /dev/null
+expect_eq "$(state_field pair exitStatus)" 137 "init killed"
+grep -q '"status":137' "$REAPER_RUNTIME_ROOT/pair/exec/ex/exit.json" ||
+  fail "exec with its init killed: $(cat "$REAPER_RUNTIME_ROOT/pair/exec/ex/exit.json")"
+expect_gone pair
+"$RT" delete pair
+
 # --- update raises a pids limit live: forks that would fail succeed ------------
 mkfifo "$WORK/gate" "$WORK/forked"
 : >"$WORK/fork.err"
