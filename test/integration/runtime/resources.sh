@@ -94,34 +94,32 @@ grep -q "resources.cpu.period: 10 is outside 1000..1000000" "$WORK/err" ||
   fail "unclear update error: $(cat "$WORK/err")"
 expect_eq "$(cat "$(cg_dir cpu lim)/cpu.cfs_period_us")" 100000 "period after a refused update"
 
+# ended_with_exec ID EXEC STATUS KILL-ARGS...: with an exec process EXEC
+# running beside ID's init process, `kill KILL-ARGS` ends both with STATUS,
+# and the cgroup goes.
+ended_with_exec() {
+  local id=$1 ex=$2 status=$3 init_mon ex_mon
+  shift 3
+  "$RT" exec --detach --exec-id "$ex" "$id" -- /bin/sleep 1001
+  init_mon=$(monitor_of "$id")
+  ex_mon=$(monitor_of "$id/exec/$ex")
+  "$RT" kill "$@"
+  tail --pid="$init_mon" -f /dev/null
+  tail --pid="$ex_mon" -f /dev/null
+  expect_eq "$(state_field "$id" exitStatus)" "$status" "init after kill $*"
+  grep -q "\"status\":$status" "$REAPER_RUNTIME_ROOT/$id/exec/$ex/exit.json" ||
+    fail "exec after kill $*: $(cat "$REAPER_RUNTIME_ROOT/$id/exec/$ex/exit.json")"
+  expect_gone "$id"
+  "$RT" delete "$id"
+}
 # kill --all reaches the exec process through the cgroup; then the cgroup goes.
-"$RT" exec --detach --exec-id bg lim -- /bin/sleep 1001
-exec_mon=$(sed -n 's/.*"monitor_pid":\([0-9]*\).*/\1/p' "$REAPER_RUNTIME_ROOT/lim/exec/bg/state.json")
-"$RT" kill --all lim TERM
-tail --pid="$mon" -f /dev/null
-tail --pid="$exec_mon" -f /dev/null
-expect_eq "$(state_field lim exitStatus)" 143 "init after kill --all TERM"
-grep -q '"status":143' "$REAPER_RUNTIME_ROOT/lim/exec/bg/exit.json" ||
-  fail "exec after kill --all TERM: $(cat "$REAPER_RUNTIME_ROOT/lim/exec/bg/exit.json")"
-expect_gone lim
-"$RT" delete lim
-
-# The init process is killed while an exec process runs in the cgroup: the
-# init's monitor kills that one too (it is not its descendant: rmdir finds
-# the cgroup busy until it has exited) and the cgroup still goes.
+ended_with_exec lim bg 143 --all lim TERM
+# The init process alone is killed: its monitor kills the exec process too,
+# which is in the cgroup but not its descendant (rmdir finds the cgroup busy
+# until it has exited), and the cgroup still goes.
 cg_bundle "$WORK/pair" pair '{}' /bin/sleep 1000
 "$RT" run --detach --bundle "$WORK/pair" pair
-"$RT" exec --detach --exec-id ex pair -- /bin/sleep 1001
-pair_mon=$(monitor_of pair)
-ex_mon=$(sed -n 's/.*"monitor_pid":\([0-9]*\).*/\1/p' "$REAPER_RUNTIME_ROOT/pair/exec/ex/state.json")
-"$RT" kill pair KILL
-tail --pid="$pair_mon" -f /dev/null
-tail --pid="$ex_mon" -f /dev/null
-expect_eq "$(state_field pair exitStatus)" 137 "init killed"
-grep -q '"status":137' "$REAPER_RUNTIME_ROOT/pair/exec/ex/exit.json" ||
-  fail "exec with its init killed: $(cat "$REAPER_RUNTIME_ROOT/pair/exec/ex/exit.json")"
-expect_gone pair
-"$RT" delete pair
+ended_with_exec pair ex 137 pair KILL
 
 # --- update raises a pids limit live: forks that would fail succeed ------------
 mkfifo "$WORK/gate" "$WORK/forked"
