@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace reaper {
@@ -35,7 +36,16 @@ Status send_with_fds(int sock, std::string_view data, std::span<const int> fds) 
 
 Result<Received> receive_with_fds(int sock, size_t max_data) {
   Received out;
-  out.data.resize(max_data + 1);  // one more: a longer message shows up as MSG_TRUNC
+  // The message's length first (blocking until it comes), so that the
+  // buffer is its size: a buffer of max_data would leave that much memory
+  // dirty in a long-lived monitor. The limit is checked on the real receive.
+  ssize_t len = 0;
+  do {
+    len = ::recv(sock, nullptr, 0, MSG_PEEK | MSG_TRUNC);
+  } while (len < 0 && errno == EINTR);
+  if (len < 0) return sys_error("recv");
+  out.data.resize(std::min(static_cast<size_t>(len), max_data) +
+                  1);  // +1: longer shows as MSG_TRUNC
   iovec iov{out.data.data(), out.data.size()};
   std::vector<char> control(CMSG_SPACE(sizeof(int) * max_passed_fds));
   msghdr msg{};
