@@ -82,14 +82,44 @@ int open_component(int dirfd, const std::string& name) {
   return fd;
 }
 
+Status check_type(int fd, const std::string& path, bool create, bool as_dir) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return sys_error("stat `{}`", path);
+  if (create && as_dir && !S_ISDIR(st.st_mode))
+    return errno_error(ENOTDIR, "`{}` exists and is not a directory", path);
+  if (create && !as_dir && S_ISDIR(st.st_mode))
+    return errno_error(EISDIR, "`{}` exists and is a directory", path);
+  return {};
+}
+
+Error open_error(const std::string& path) {
+  if (errno == ELOOP || errno == EXDEV)
+    return sys_error("open `{}`: a symlink on the way leads through /proc", path);
+  return sys_error("open `{}`", path);
+}
+
 Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
   if (path.empty() || path.front() != '/') return make_error("`{}` is not an absolute path", path);
+  auto parts = fs::path_components(path);
+  for (std::string_view name : parts)
+    if (name == "." || name == "..") return make_error("`{}`: `.` and `..` are not allowed", path);
+  // The usual case, a path that exists: one lookup, with the same rule as
+  // each step below (no magic link anywhere on the way).
+  OpenHow how;
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = resolve_no_magiclinks;
+  UniqueFd whole(openat2(AT_FDCWD, path.c_str(), &how));
+  if (whole) {
+    REAPER_TRY(check_type(whole.get(), path, create, as_dir));
+    return whole;
+  }
+  if (errno == ENOENT && !create) return UniqueFd();
+  if (errno != ENOENT && errno != ENOSYS) return open_error(path);
+  // Step by step: what is missing is made (or the kernel lacks openat2).
   UniqueFd cur(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!cur) return sys_error("open `/`");
-  auto parts = fs::path_components(path);
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string name(parts[i]);
-    if (name == "." || name == "..") return make_error("`{}`: `.` and `..` are not allowed", path);
     bool last = i + 1 == parts.size();
     int fd = open_component(cur.get(), name);
     if (fd < 0 && errno == ENOENT && create) {
@@ -113,18 +143,10 @@ Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
     }
     if (fd < 0) {
       if (errno == ENOENT && !create) return UniqueFd();
-      if (errno == ELOOP || errno == EXDEV)
-        return sys_error("open `{}`: a symlink on the way leads through /proc", path);
-      return sys_error("open `{}`", path);
+      return open_error(path);
     }
     cur.reset(fd);
-    if (!last) continue;
-    struct stat st {};
-    if (::fstat(cur.get(), &st) < 0) return sys_error("stat `{}`", path);
-    if (create && as_dir && !S_ISDIR(st.st_mode))
-      return errno_error(ENOTDIR, "`{}` exists and is not a directory", path);
-    if (create && !as_dir && S_ISDIR(st.st_mode))
-      return errno_error(EISDIR, "`{}` exists and is a directory", path);
+    if (last) REAPER_TRY(check_type(cur.get(), path, create, as_dir));
   }
   return cur;
 }
