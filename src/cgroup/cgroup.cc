@@ -260,8 +260,12 @@ Status Cgroup::apply(const Resources& res) const {
 Result<size_t> Cgroup::collect(std::map<pid_t, UniqueFd>& victims, bool signal) const {
   size_t added = 0;
   for (const auto& e : entries_) {
-    auto text = REAPER_TRY(e.dir.read("cgroup.procs"));
-    for (pid_t p : parse_pids(text)) {
+    auto text = e.dir.read("cgroup.procs");
+    // A directory removed already (a remove() that got only some of them)
+    // holds nobody.
+    if (!text.ok() && text.error().err() == ENOENT) continue;
+    if (!text.ok()) return std::move(text).error();
+    for (pid_t p : parse_pids(*text)) {
       if (victims.count(p) != 0) continue;
       UniqueFd fd(sys::pidfd_open(p));
       if (!fd) continue;  // exited meanwhile

@@ -2,10 +2,11 @@
 // cgroup.json in a container's state directory: where its cgroup is, written
 // by the runtime core once it has created the cgroup (handover.h). Exec
 // monitors join the directories it names; stats, update and the OOM watch
-// read it. When the
-// container ends the monitor records the final OOM kill count (read before
-// the directories go) and then that the cgroup was removed. Versioned JSON,
-// written by temp file + rename like every record of the state store.
+// read it. When the container ends the monitor records the final OOM kill
+// count (read before the directories go) and then that the cgroup was
+// removed; not for a `run` that deletes the state right after (--remove).
+// Versioned JSON, written by temp file + rename like every record of the
+// state store.
 
 #include <cstdint>
 #include <optional>

@@ -224,7 +224,7 @@ Status Monitor::setup() {
   // that cannot be had fails the create, it never falls back to the host's.
   if (!o_.netns.empty()) netns_ = REAPER_TRY_CTX(network::open_pod_netns(o_.netns), "pod network");
   // Before the overlay view: an exec's cgroup is opened by the host's paths.
-  if (!o_.exec_id.empty()) cgroup_ = REAPER_TRY(open_exec_cgroup(*config_, container_dir_.get()));
+  if (!o_.exec_id.empty()) cgroup_ = REAPER_TRY(open_exec_cgroup(container_dir_.get()));
   listener_ = REAPER_TRY(listen_at(dir_.get()));
   stdio_ = REAPER_TRY(setup_stdio(o_, *process_));
   REAPER_TRY(detach_own_stdio());

@@ -5,8 +5,7 @@
 
 namespace reaper::monitor {
 
-Result<cgroup::Cgroup> open_exec_cgroup(const NodeConfig& config, int container_dir) {
-  if (!config.cgroups_enabled) return cgroup::Cgroup();
+Result<cgroup::Cgroup> open_exec_cgroup(int container_dir) {
   auto rec = REAPER_TRY_CTX(cgroup::read_record(container_dir), "cgroup");
   if (!rec) return cgroup::Cgroup();
   if (rec->removed) return make_error("cgroup: the container's cgroup was removed: it has ended");

@@ -16,7 +16,6 @@
 // the process that records the exit.
 
 #include "cgroup/cgroup.h"
-#include "common/config.h"
 #include "common/error.h"
 #include "common/fd.h"
 
@@ -24,9 +23,11 @@ namespace reaper::monitor {
 
 // The cgroup an exec's workload joins, opened from cgroup.json in
 // `container_dir` (<root>/<id>); an invalid Cgroup when the container has
-// none (or REAPER_CGROUPS=disabled). In the host's mount namespace, before
-// the overlay view is entered: the record's paths are the host's.
-Result<cgroup::Cgroup> open_exec_cgroup(const NodeConfig& config, int container_dir);
+// none. Whatever REAPER_CGROUPS says now: the container got its cgroup (or
+// none) when it was created, and its exec processes go where it is. In the
+// host's mount namespace, before the overlay view is entered: the record's
+// paths are the host's.
+Result<cgroup::Cgroup> open_exec_cgroup(int container_dir);
 
 // The init process's cgroup, from the caller on `channel` (--cgroup-fd),
 // which is closed after: blocks until the cgroup was created and sent, or

@@ -221,8 +221,10 @@ Result<Launched> launch_container(const Context& ctx, const CreateRequest& req, 
     launch.send_cgroup = [&](int sock) -> Status {
       cg = REAPER_TRY(create_container_cgroup(spec, dir.get()));
       auto sent = cgroup::send_cgroup(sock, *cg);
-      // EPIPE: the monitor failed before it took it; its report says why.
-      if (!sent.ok() && sent.error().err() != EPIPE) return sent;
+      // The monitor failed (and closed its end) before it took it: its
+      // report says why, which is the error to give.
+      int err = sent.ok() ? 0 : sent.error().err();
+      if (err != 0 && err != EPIPE && err != ECONNRESET && err != ECONNREFUSED) return sent;
       return {};
     };
   }

@@ -603,6 +603,29 @@ TEST_CASE("cgroup v1 (fake): errors leave nothing behind") {
   }
 }
 
+TEST_CASE(
+    "cgroup v1 (fake): a remove() that got only some leaves is finished by kill_all, remove") {
+  FakeCgroupfs fake(Version::v1);
+  Layout layout = fake.layout();
+  bool busy = true;  // the memory leaf still holds something on the first try
+  layout.before_rmdir = [&busy](const std::string& dir) {
+    if (busy && dir.find("/memory/") != std::string::npos) return;  // populated: rmdir fails
+    FakeCgroupfs::unpopulate(dir);
+  };
+  auto cg = Cgroup::create(layout, path_of("/p1"), {});
+  REQUIRE(cg.ok());
+  CHECK_FALSE(cg->remove().ok());
+  CHECK(exists(fake.dir("memory", "/p1")));
+  CHECK_FALSE(exists(fake.dir("cpu", "/p1")));
+  busy = false;
+  // The directories already gone hold nobody: no error for them.
+  auto killed = cg->kill_all(true);
+  REQUIRE_MESSAGE(killed.ok(), (killed.ok() ? "" : killed.error().what()));
+  REQUIRE(cg->remove().ok());
+  for (auto h : {"cpu", "cpuacct", "cpuset", "memory", "pids", "freezer"})
+    CHECK_FALSE(exists(fake.dir(h, "/p1")));
+}
+
 TEST_CASE("cgroup v1 (fake): handed over with its fds; the sender removes it until disowned") {
   FakeCgroupfs fake(Version::v1);
   int sp[2];

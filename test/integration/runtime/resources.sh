@@ -70,9 +70,14 @@ for c in $CONTROLLERS; do
 done
 mon=$(monitor_of lim)
 ! grep -q "/$CGPARENT/lim\$" "/proc/$mon/cgroup" || fail "the monitor is inside the container's cgroup"
-out=$("$RT" exec lim -- /bin/cat /proc/self/cgroup)
-for c in memory pids freezer; do
-  grep -q ":$c:.*/$CGPARENT/lim\$" <<<"$out" || fail "exec process not in the $c cgroup: $out"
+# Exec processes go where their container is, whatever REAPER_CGROUPS says
+# now (a pod's shim keeps the setting it started with).
+for setting in enabled disabled; do
+  out=$(REAPER_CGROUPS=$setting "$RT" exec lim -- /bin/cat /proc/self/cgroup)
+  for c in memory pids freezer; do
+    grep -q ":$c:.*/$CGPARENT/lim\$" <<<"$out" ||
+      fail "exec process ($setting) not in the $c cgroup: $out"
+  done
 done
 expect_eq "$(stats lim cgroup)" v1 "stats source"
 expect_eq "$(stats lim memory.usage.limit)" 67108864 "stats memory limit"
@@ -213,7 +218,7 @@ grep -q 'cgroupsPath `../escape`: `.` and `..` are not allowed' "$WORK/err" ||
 
 # --- the cgroup is made by the CLI while the monitor starts, and removed by --
 # --- the CLI when the monitor fails (before or after it took the cgroup) -------
-# A leaf that exists in one hierarchy (the last one made): someone else's.
+# A leaf that exists in one hierarchy (freezer's): someone else's.
 last=$(echo $CONTROLLERS | awk '{print $NF}')
 mkdir -p "$(cg_dir "$last" taken)"
 cg_bundle "$WORK/taken" taken '{}' /bin/true
@@ -234,6 +239,15 @@ expect_eq "$rc" 1 "create with a console socket that is not there"
 grep -q "console socket" "$WORK/err" || fail "unclear console socket error: $(cat "$WORK/err")"
 expect_gone nosock
 [ ! -e "$REAPER_RUNTIME_ROOT/nosock" ] || fail "a failed create left its state"
+# A workload whose set-up fails after it joined the cgroup (its cwd is a
+# file): its monitor had taken the cgroup, leaves it emptied, and the CLI
+# removes it.
+CWD=/etc/passwd cg_bundle "$WORK/badcwd" badcwd '{}' /bin/true
+rc=0; "$RT" run --bundle "$WORK/badcwd" badcwd 2>"$WORK/err" || rc=$?
+[ "$rc" -ne 0 ] || fail "run with a file as its cwd succeeded"
+grep -q "chdir to \`/etc/passwd\`" "$WORK/err" || fail "unclear cwd error: $(cat "$WORK/err")"
+expect_gone badcwd
+[ ! -e "$REAPER_RUNTIME_ROOT/badcwd" ] || fail "a failed run left its state"
 
 # --- REAPER_CGROUPS=disabled: no cgroup, stats from /proc, updates ignored -----
 cg_bundle "$WORK/off" off '{"memory": {"limit": 33554432}}' /bin/sleep 1000
