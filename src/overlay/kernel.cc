@@ -114,7 +114,8 @@ Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
     return whole;
   }
   if (errno == ENOENT && !create) return UniqueFd();
-  if (errno != ENOENT && errno != ENOSYS) return open_error(path);
+  // ENOTDIR: a trailing `/` after a file, which the steps below ignore.
+  if (errno != ENOENT && errno != ENOSYS && errno != ENOTDIR) return open_error(path);
   // Step by step: what is missing is made (or the kernel lacks openat2).
   UniqueFd cur(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!cur) return sys_error("open `/`");
