@@ -149,36 +149,42 @@ Result<Cgroup> Cgroup::create(const Layout& layout, const CgroupPath& path, cons
   return cg;
 }
 
-Result<Cgroup> Cgroup::open(const Record& r) {
+// `dirs`: each directory of r.dirs, then its parent, in that order.
+Cgroup Cgroup::from_dirs(const Record& r, std::vector<CgroupDir> dirs) {
   Cgroup cg;
   cg.version_ = r.version;
   cg.cgroups_path_ = r.cgroups_path;
-  for (const auto& d : r.dirs) {
-    auto [parent, leaf] = split_leaf(d.path);
-    // Opened before the aggregate: a REAPER_TRY returning from inside its
-    // braces would skip the destructors of the members built so far (GCC,
-    // statement expressions): the ASan e2e run caught the leak.
-    auto dir = REAPER_TRY(CgroupDir::open(d.path));
-    auto up = REAPER_TRY(CgroupDir::open(parent));
-    cg.entries_.push_back(Entry{d.controllers, std::move(dir), std::move(up), leaf});
+  for (size_t i = 0; i < r.dirs.size(); ++i) {
+    cg.entries_.push_back(Entry{r.dirs[i].controllers, std::move(dirs[2 * i]),
+                                std::move(dirs[2 * i + 1]), split_leaf(r.dirs[i].path).second});
   }
   return cg;
+}
+
+Result<Cgroup> Cgroup::open(const Record& r) {
+  std::vector<CgroupDir> dirs;
+  for (const auto& d : r.dirs) {
+    // Each in a statement of its own: a REAPER_TRY returning from inside a
+    // larger expression can skip destructors of what that expression built
+    // (GCC statement expressions; the ASan e2e run once caught such a leak).
+    auto dir = REAPER_TRY(CgroupDir::open(d.path));
+    auto up = REAPER_TRY(CgroupDir::open(split_leaf(d.path).first));
+    dirs.push_back(std::move(dir));
+    dirs.push_back(std::move(up));
+  }
+  return from_dirs(r, std::move(dirs));
 }
 
 Result<Cgroup> Cgroup::adopt(const Record& r, std::vector<UniqueFd> fds) {
   if (fds.size() != 2 * r.dirs.size())
     return make_error("{} fds for the {} directories of cgroup `{}` (two each)", fds.size(),
                       r.dirs.size(), r.cgroups_path);
-  Cgroup cg;
-  cg.version_ = r.version;
-  cg.cgroups_path_ = r.cgroups_path;
+  std::vector<CgroupDir> dirs;
   for (size_t i = 0; i < r.dirs.size(); ++i) {
-    const auto& d = r.dirs[i];
-    auto [parent, leaf] = split_leaf(d.path);
-    cg.entries_.push_back(Entry{d.controllers, CgroupDir::from_fd(d.path, std::move(fds[2 * i])),
-                                CgroupDir::from_fd(parent, std::move(fds[2 * i + 1])), leaf});
+    dirs.push_back(CgroupDir::from_fd(r.dirs[i].path, std::move(fds[2 * i])));
+    dirs.push_back(CgroupDir::from_fd(split_leaf(r.dirs[i].path).first, std::move(fds[2 * i + 1])));
   }
-  return cg;
+  return from_dirs(r, std::move(dirs));
 }
 
 std::vector<int> Cgroup::handover_fds() const {

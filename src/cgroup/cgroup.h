@@ -97,6 +97,7 @@ class Cgroup {
     std::string leaf;
   };
 
+  static Cgroup from_dirs(const Record& r, std::vector<CgroupDir> dirs);
   Status create_in(const Hierarchy& h, const CgroupPath& path);
   Status write_step(const Step& step) const;
   Result<size_t> collect(std::map<pid_t, UniqueFd>& victims, bool signal) const;

@@ -20,8 +20,11 @@ Status close_inherited_fds(int preserve_fds, std::initializer_list<int> keep) {
   REAPER_TRY(check_preserved_fds(preserve_fds));
   unsigned first = 3 + static_cast<unsigned>(preserve_fds);
   std::vector<unsigned> kept;
-  for (int fd : keep)
-    if (fd >= 0 && static_cast<unsigned>(fd) >= first) kept.push_back(static_cast<unsigned>(fd));
+  for (int fd : keep) {
+    if (fd < 0 || static_cast<unsigned>(fd) < first) continue;
+    kept.push_back(static_cast<unsigned>(fd));
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // the monitor's, not the workload's
+  }
   std::sort(kept.begin(), kept.end());
   for (unsigned fd : kept) {  // the gap below each kept fd
     if (fd > first && sys::close_range(first, fd - 1, 0) < 0)

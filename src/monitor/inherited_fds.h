@@ -17,7 +17,8 @@ namespace reaper::monitor {
 Status check_preserved_fds(int n);
 
 // Checks the preserved range, then closes every fd above 2 but that range
-// and those in `keep` (-1 in it stands for none).
+// and those in `keep` (-1 in it stands for none), which it makes
+// close-on-exec: the workload must not keep them past its exec.
 Status close_inherited_fds(int preserve_fds, std::initializer_list<int> keep);
 
 }  // namespace reaper::monitor

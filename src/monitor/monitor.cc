@@ -206,12 +206,7 @@ Status Monitor::write_state_record() {
 
 Status Monitor::setup() {
   REAPER_TRY(close_inherited_fds(o_.preserve_fds, {o_.sync_fd, o_.cgroup_fd}));
-  // The workload must not keep the report pipe open past its exec.
-  ::fcntl(o_.sync_fd, F_SETFD, FD_CLOEXEC);
-  if (o_.cgroup_fd >= 0) {
-    cgroup_channel_.reset(o_.cgroup_fd);
-    ::fcntl(o_.cgroup_fd, F_SETFD, FD_CLOEXEC);
-  }
+  if (o_.cgroup_fd >= 0) cgroup_channel_.reset(o_.cgroup_fd);
   if (::setsid() < 0) return sys_error("setsid");
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return sys_error("become child subreaper");
   REAPER_TRY(open_dirs());
@@ -539,9 +534,7 @@ void Monitor::finish() {
   if (owner) (void)cgroup_.kill_all(false);
   kill_descendants();
   if (owner) {
-    // --remove: the state goes next, and nothing watches a CLI's `run`
-    // for OOM kills; should the state stay after all (an exec's, or an
-    // error), `delete` finds the cgroup gone.
+    // --remove: no records, the state goes next (placement.h).
     if (auto st = end_cgroup(cgroup_, container_dir_.get(), !o_.remove); !st) log(st.error());
   }
   drain_terminal();

@@ -38,7 +38,10 @@ Result<cgroup::Cgroup> receive_container_cgroup(UniqueFd& channel);
 // final OOM kill count read, the cgroup removed (whatever joined or still
 // exits in it is killed and waited for first, if rmdir finds it busy), and
 // with `record` both written to cgroup.json (the count before the removal,
-// for OOM watchers that find the cgroup gone).
+// for OOM watchers that find the cgroup gone). Without it (--remove: the
+// state is deleted right after, and nothing watches a CLI's `run` for OOM
+// kills) neither; should the state stay after all, `delete` finds the
+// cgroup gone.
 Status end_cgroup(cgroup::Cgroup& cg, int container_dir, bool record);
 
 }  // namespace reaper::monitor

@@ -134,11 +134,7 @@ void format_fd_path(char* buf, int fd) {
   if (::setns(nsfd, CLONE_NEWNS) < 0) ::_exit(2);
   int failures = 0;
   for (const auto& m : mounts) {
-    kernel::OpenHow how;
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = kernel::resolve_no_magiclinks;
-    int fd = kernel::openat2(AT_FDCWD, m.dest.c_str(), &how);
-    if (fd < 0 && errno == ENOSYS) fd = ::openat(AT_FDCWD, m.dest.c_str(), O_PATH | O_CLOEXEC);
+    int fd = kernel::open_no_magiclinks(AT_FDCWD, m.dest.c_str());
     if (fd < 0) continue;
     kernel::MountInfo mi;
     if (kernel::mount_info_raw(fd, mi) && mi.id == m.mount_id && (!mi.root_known || mi.is_root)) {

@@ -70,18 +70,6 @@ Result<MountInfo> mount_info_at(int dirfd, const char* path, int flags) {
   return mi;
 }
 
-// Opens one component below `dirfd`, following an ordinary symlink there
-// (against the process root, which is the view once joined) but never a
-// /proc magic link. Kernels before 5.6 lack openat2: plain openat then.
-int open_component(int dirfd, const std::string& name) {
-  OpenHow how;
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = resolve_no_magiclinks;
-  int fd = openat2(dirfd, name.c_str(), &how);
-  if (fd < 0 && errno == ENOSYS) fd = ::openat(dirfd, name.c_str(), O_PATH | O_CLOEXEC);
-  return fd;
-}
-
 Status check_type(int fd, const std::string& path, bool create, bool as_dir) {
   struct stat st {};
   if (::fstat(fd, &st) < 0) return sys_error("stat `{}`", path);
@@ -105,24 +93,21 @@ Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
     if (name == "." || name == "..") return make_error("`{}`: `.` and `..` are not allowed", path);
   // The usual case, a path that exists: one lookup, with the same rule as
   // each step below (no magic link anywhere on the way).
-  OpenHow how;
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = resolve_no_magiclinks;
-  UniqueFd whole(openat2(AT_FDCWD, path.c_str(), &how));
+  UniqueFd whole(open_no_magiclinks(AT_FDCWD, path.c_str()));
   if (whole) {
     REAPER_TRY(check_type(whole.get(), path, create, as_dir));
     return whole;
   }
   if (errno == ENOENT && !create) return UniqueFd();
   // ENOTDIR: a trailing `/` after a file, which the steps below ignore.
-  if (errno != ENOENT && errno != ENOSYS && errno != ENOTDIR) return open_error(path);
-  // Step by step: what is missing is made (or the kernel lacks openat2).
+  if (errno != ENOENT && errno != ENOTDIR) return open_error(path);
+  // Step by step: what is missing is made.
   UniqueFd cur(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!cur) return sys_error("open `/`");
   for (size_t i = 0; i < parts.size(); ++i) {
     std::string name(parts[i]);
     bool last = i + 1 == parts.size();
-    int fd = open_component(cur.get(), name);
+    int fd = open_no_magiclinks(cur.get(), name.c_str());
     if (fd < 0 && errno == ENOENT && create) {
       // Explicit modes: the caller's umask must not make a destination
       // unreachable for a workload that runs as another user.
@@ -140,7 +125,7 @@ Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
         }
       }
       if (rc < 0 && errno != EEXIST) return sys_error("create `{}`", path);
-      fd = open_component(cur.get(), name);
+      fd = open_no_magiclinks(cur.get(), name.c_str());
     }
     if (fd < 0) {
       if (errno == ENOENT && !create) return UniqueFd();
@@ -156,6 +141,15 @@ Result<UniqueFd> walk(const std::string& path, bool create, bool as_dir) {
 
 int openat2(int dirfd, const char* path, OpenHow* how) {
   return static_cast<int>(::syscall(SYS_openat2, dirfd, path, how, sizeof(OpenHow)));
+}
+
+int open_no_magiclinks(int dirfd, const char* path) {
+  OpenHow how;
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = resolve_no_magiclinks;
+  int fd = openat2(dirfd, path, &how);
+  if (fd < 0 && errno == ENOSYS) fd = ::openat(dirfd, path, O_PATH | O_CLOEXEC);
+  return fd;
 }
 
 int mount_setattr(int dirfd, const char* path, unsigned flags, MountAttr* attr) {

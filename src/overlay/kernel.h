@@ -52,6 +52,11 @@ struct OpenHow {
 };
 
 int openat2(int dirfd, const char* path, OpenHow* how);
+// An O_PATH fd of `path` below `dirfd`, following ordinary symlinks
+// (against the process root, which is the view once joined) but never a
+// /proc magic link; -1 and errno on failure. Kernels before 5.6 lack
+// openat2: plain openat then. Allocates nothing (usable after a fork).
+int open_no_magiclinks(int dirfd, const char* path);
 int mount_setattr(int dirfd, const char* path, unsigned flags, MountAttr* attr);
 
 // "/proc/self/fd/<fd>", to hand an fd to calls that only take paths (mount(2)).
